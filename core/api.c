@@ -1,0 +1,487 @@
+/* api.c - see api.h.  Handlers run on the HTTP thread and never block: every
+ * store call is a memory (or, later, one Redis) round trip. */
+#include "api.h"
+#include "log.h"
+#include "run.h"
+#include "schema.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SV_LIST_DEFAULT 50
+#define SV_LIST_MAX 1000
+#define SV_LIST_SCAN 100000
+
+int sv_api_valid_id(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > SV_ID_MAX)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '.' || *s == ':' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+static void reply(sv_resp *resp, int status, json_object *body)
+{
+    json_object_put(resp->body);
+    resp->status = status;
+    resp->body = body;
+}
+
+static void store_down(sv_resp *resp, int rc)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "the run store is not answering (%s); try again", strerror(-rc));
+    sv_resp_error(resp, 503, "store_unavailable", msg, NULL);
+}
+
+static void method_not_allowed(sv_resp *resp, const char *allow)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "this path accepts %s only", allow);
+    sv_resp_error(resp, 405, "method_not_allowed", msg, NULL);
+    snprintf(resp->allow, sizeof resp->allow, "%s", allow);
+}
+
+static void get_readyz(sv_api *api, sv_resp *resp)
+{
+    int rc = api->store->ops->ping(api->store);
+    if (rc < 0) {
+        store_down(resp, rc);
+        return;
+    }
+    json_object *list = sv_registry_list(api->reg);
+    json_object *graphs = json_object_object_get(list, "graphs");
+    size_t n = json_object_array_length(graphs);
+    json_object_put(list);
+    if (!sv_registry_ready(api->reg) || n == 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "no graph is loaded from PLUGIN_DIR=%s", api->cfg->plugin_dir);
+        sv_resp_error(resp, 503, "not_ready", msg, NULL);
+        return;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "status", json_object_new_string("ready"));
+    json_object_object_add(o, "store", json_object_new_string(api->store->ops->name));
+    json_object_object_add(o, "graphs", json_object_new_int((int)n));
+    reply(resp, 200, o);
+}
+
+/* Parse a request body: any Content-Type, a JSON object, bounded nesting. */
+static json_object *parse_body(const sv_req *req, sv_resp *resp)
+{
+    if (req->body_len == 0) {
+        sv_resp_error(resp, 400, "invalid_json",
+                      "the request body is empty: send a JSON object with workspace_id, "
+                      "user_id, agent_id and input",
+                      NULL);
+        return NULL;
+    }
+    json_tokener *tok = json_tokener_new_ex(64);
+    if (!tok) {
+        sv_resp_error(resp, 500, "internal", "out of memory", NULL);
+        return NULL;
+    }
+    json_object *o = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    size_t off = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (jerr == json_tokener_success && off < req->body_len) {
+        /* trailing bytes after the object: only white space is fine */
+        for (size_t i = off; i < req->body_len; i++) {
+            char c = req->body[i];
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+                jerr = json_tokener_error_parse_unexpected;
+                break;
+            }
+        }
+    }
+    if (!o || jerr != json_tokener_success) {
+        char msg[192];
+        snprintf(msg, sizeof msg, "the body is not valid JSON (%s at byte %zu)",
+                 jerr == json_tokener_continue ? "unexpected end"
+                                               : json_tokener_error_desc(jerr),
+                 off);
+        json_object_put(o);
+        sv_resp_error(resp, 400, "invalid_json", msg, NULL);
+        return NULL;
+    }
+    if (!json_object_is_type(o, json_type_object)) {
+        json_object_put(o);
+        sv_resp_error(resp, 400, "invalid_json", "the body must be a JSON object", NULL);
+        return NULL;
+    }
+    return o;
+}
+
+static const char *const g_start_keys[] = {"workspace_id", "user_id", "agent_id", "input", NULL};
+
+/* The three caller ids; 0, or an error already in resp. */
+static int check_start_body(json_object *body, sv_resp *resp)
+{
+    json_object_object_foreach(body, key, val)
+    {
+        (void)val;
+        int known = 0;
+        for (const char *const *k = g_start_keys; *k; k++)
+            known |= strcmp(*k, key) == 0;
+        if (!known) {
+            char msg[256];
+            snprintf(msg, sizeof msg,
+                     "unknown field \"%.64s\"; allowed: workspace_id, user_id, agent_id, input",
+                     key);
+            sv_resp_error(resp, 400, "invalid_request", msg, key);
+            return -EINVAL;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        json_object *v = NULL;
+        const char *k = g_start_keys[i];
+        char msg[192];
+        if (!json_object_object_get_ex(body, k, &v) || !v) {
+            snprintf(msg, sizeof msg, "\"%s\" is required", k);
+            sv_resp_error(resp, 400, "invalid_request", msg, k);
+            return -EINVAL;
+        }
+        if (!json_object_is_type(v, json_type_string) ||
+            !sv_api_valid_id(json_object_get_string(v))) {
+            snprintf(msg, sizeof msg, "\"%s\" must be a string of 1-128 chars of [A-Za-z0-9_.:-]",
+                     k);
+            sv_resp_error(resp, 400, "invalid_request", msg, k);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static const char *str_of(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+/* An Idempotency-Key already used: answer with the first run, or a 409 when
+ * the key came with a different request. */
+static void replay(sv_api *api, const char *claim, const char *fingerprint, const char *key,
+                   sv_resp *resp)
+{
+    char run_id[SV_RUN_ID_LEN];
+    const char *sp = strchr(claim, ' ');
+    if (!sp || (size_t)(sp - claim) != SV_RUN_ID_LEN - 1 || strcmp(sp + 1, fingerprint) != 0) {
+        char msg[384];
+        snprintf(msg, sizeof msg,
+                 "Idempotency-Key \"%.200s\" was already used with a different request in this "
+                 "workspace",
+                 key);
+        sv_resp_error(resp, 409, "idempotency_key_reused", msg, NULL);
+        return;
+    }
+    memcpy(run_id, claim, SV_RUN_ID_LEN - 1);
+    run_id[SV_RUN_ID_LEN - 1] = '\0';
+    json_object *view = NULL;
+    int rc = sv_run_view(api->store, run_id, &view);
+    if (rc < 0) {
+        if (rc == -ENOENT)
+            sv_resp_error(resp, 409, "idempotency_key_reused",
+                          "the run this Idempotency-Key started has expired", NULL);
+        else
+            store_down(resp, rc);
+        return;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "run_id", json_object_new_string(run_id));
+    json_object_object_add(o, "status", json_object_get(json_object_object_get(view, "status")));
+    json_object_object_add(o, "result", json_object_get(json_object_object_get(view, "result")));
+    json_object_put(view);
+    reply(resp, 202, o);
+    snprintf(resp->extra_name, sizeof resp->extra_name, "Idempotent-Replayed");
+    snprintf(resp->extra_value, sizeof resp->extra_value, "true");
+}
+
+static int valid_idem_key(const char *k)
+{
+    size_t n = strlen(k);
+    if (n < 1 || n > 255)
+        return 0;
+    for (; *k; k++)
+        if ((unsigned char)*k < 0x20 || (unsigned char)*k > 0x7e)
+            return 0;
+    return 1;
+}
+
+static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *resp)
+{
+    sv_graph_ent *e = NULL;
+    json_object *body = NULL, *input = NULL;
+    sv_run *r = NULL;
+    char idem[512] = "";
+    char fingerprint[65];
+    int rc;
+    e = sv_registry_get(api->reg, name);
+    if (!e) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "no graph named \"%.64s\"; GET /v1/graphs lists them", name);
+        sv_resp_error(resp, 404, "graph_not_found", msg, NULL);
+        goto out;
+    }
+    body = parse_body(req, resp);
+    if (!body || check_start_body(body, resp) < 0)
+        goto out;
+    json_object *in = NULL;
+    if (!json_object_object_get_ex(body, "input", &in) || !in) {
+        input = json_object_new_object();
+    } else if (!json_object_is_type(in, json_type_object)) {
+        sv_resp_error(resp, 400, "invalid_input", "\"input\" must be a JSON object", "input");
+        goto out;
+    } else {
+        input = json_object_get(in);
+    }
+    sv_error err;
+    memset(&err, 0, sizeof err);
+    if (sv_schema_validate(e->schema, input, &err) < 0 ||
+        (e->desc->prepare_input &&
+         e->desc->prepare_input(api->host, input, &err) != SV_OK)) {
+        sv_resp_error(resp, 400, err.code[0] ? err.code : "invalid_input",
+                      err.message[0] ? err.message : "the input was refused by the graph",
+                      err.field[0] ? err.field : "input");
+        goto out;
+    }
+    const char *workspace = str_of(body, "workspace_id");
+    const char *key = sv_req_header(req, "Idempotency-Key");
+    if (key) {
+        if (!valid_idem_key(key)) {
+            sv_resp_error(resp, 400, "invalid_request",
+                          "Idempotency-Key must be 1-255 printable ASCII characters", NULL);
+            goto out;
+        }
+        /* The same key with the same request is a retry; anything else is
+         * a client bug worth a 409. */
+        char *canon = NULL;
+        if (asprintf(&canon, "%s\n%s", name,
+                     json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN)) < 0) {
+            sv_resp_error(resp, 500, "internal", "out of memory", NULL);
+            goto out;
+        }
+        sv_sha256_hex(canon, strlen(canon), fingerprint);
+        free(canon);
+        snprintf(idem, sizeof idem, "idem:%s:%s", workspace, key);
+    }
+    rc = sv_run_new(api->store, e, workspace, str_of(body, "user_id"), str_of(body, "agent_id"),
+                    input, &r);
+    input = NULL;
+    if (rc < 0) {
+        sv_resp_error(resp, 500, "internal", "cannot create the run", NULL);
+        goto out;
+    }
+    if (idem[0]) {
+        char value[SV_RUN_ID_LEN + 66];
+        char *existing = NULL;
+        snprintf(value, sizeof value, "%s %s", r->id, fingerprint);
+        rc = api->store->ops->idem_claim(api->store, idem, value, &existing);
+        if (rc == -EEXIST) {
+            replay(api, existing, fingerprint, key, resp);
+            free(existing);
+            goto out;
+        }
+        if (rc < 0) {
+            store_down(resp, rc);
+            goto out;
+        }
+    }
+    rc = sv_run_store_create(r);
+    if (rc < 0) {
+        if (idem[0])
+            api->store->ops->idem_release(api->store, idem);
+        store_down(resp, rc);
+        goto out;
+    }
+    sv_exec_submit(api->exec, r);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "run_id", json_object_new_string(r->id));
+    json_object_object_add(o, "status", json_object_new_string("queued"));
+    json_object_object_add(o, "result", NULL);
+    reply(resp, 202, o);
+out:
+    sv_run_unref(r);
+    json_object_put(input);
+    json_object_put(body);
+    sv_graph_ent_unref(e);
+}
+
+static void get_run(sv_api *api, const char *id, sv_resp *resp)
+{
+    json_object *view = NULL;
+    int rc = sv_run_id_valid(id) ? sv_run_view(api->store, id, &view) : -ENOENT;
+    if (rc == -ENOENT) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "no run with id \"%.40s\" (runs expire after RUN_TTL_SEC)", id);
+        sv_resp_error(resp, 404, "run_not_found", msg, NULL);
+    } else if (rc < 0) {
+        store_down(resp, rc);
+    } else {
+        reply(resp, 200, view);
+    }
+}
+
+static void cancel_reply(sv_resp *resp, const char *id, int status, const char *s)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "run_id", json_object_new_string(id));
+    json_object_object_add(o, "status", json_object_new_string(s));
+    reply(resp, status, o);
+}
+
+static void post_cancel(sv_api *api, const char *id, sv_resp *resp)
+{
+    sv_run_status st;
+    char *text = NULL;
+    json_object *rec = NULL;
+    int rc = sv_run_id_valid(id) ? sv_exec_cancel(api->exec, id, &st) : -ENOENT;
+    if (rc == -ENOENT && sv_run_id_valid(id)) {
+        /* Not live here: the store says what it is (finished, or running on
+         * another instance, which sees the flag between nodes). */
+        rc = api->store->ops->run_get(api->store, id, &text);
+        if (rc == 0) {
+            rec = json_tokener_parse(text);
+            int s = sv_run_status_parse(str_of(rec, "status"));
+            st = s < 0 ? SV_RUN_FAILED : (sv_run_status)s;
+            if (!sv_run_status_final(st)) {
+                api->store->ops->cancel_set(api->store, id);
+                st = SV_RUN_RUNNING;
+            }
+        }
+    } else if (rc == 0 && !sv_run_status_final(st)) {
+        api->store->ops->cancel_set(api->store, id);
+    }
+    if (rc == -ENOENT) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "no run with id \"%.40s\"", id);
+        sv_resp_error(resp, 404, "run_not_found", msg, NULL);
+    } else if (rc < 0) {
+        store_down(resp, rc);
+    } else if (st == SV_RUN_CANCELLED) {
+        cancel_reply(resp, id, 200, "cancelled");
+    } else if (st == SV_RUN_RUNNING || st == SV_RUN_QUEUED) {
+        cancel_reply(resp, id, 202, "cancelling");
+    } else {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the run has already %s; nothing to cancel",
+                 sv_run_status_name(st));
+        sv_resp_error(resp, 409, "run_finished", msg, NULL);
+    }
+    json_object_put(rec);
+    free(text);
+}
+
+static void list_runs(sv_api *api, const sv_req *req, sv_resp *resp)
+{
+    static const char *const allowed[] = {"graph", "status", "workspace_id", "limit", NULL};
+    sv_strvec ids = {0};
+    char bad[64];
+    if (sv_req_unknown_query(req, allowed, bad, sizeof bad)) {
+        char msg[192];
+        snprintf(msg, sizeof msg,
+                 "unknown query parameter \"%s\"; allowed: graph, status, workspace_id, limit",
+                 bad);
+        sv_resp_error(resp, 400, "invalid_request", msg, bad);
+        return;
+    }
+    const char *graph = sv_req_query(req, "graph");
+    const char *status = sv_req_query(req, "status");
+    const char *ws = sv_req_query(req, "workspace_id");
+    const char *lim = sv_req_query(req, "limit");
+    long limit = SV_LIST_DEFAULT;
+    if (status && sv_run_status_parse(status) < 0) {
+        sv_resp_error(resp, 400, "invalid_request",
+                      "status must be one of queued, running, succeeded, failed, cancelled",
+                      "status");
+        return;
+    }
+    if (lim) {
+        char *end = NULL;
+        limit = strtol(lim, &end, 10);
+        if (!*lim || *end || limit < 1 || limit > SV_LIST_MAX) {
+            sv_resp_error(resp, 400, "invalid_request", "limit must be a whole number 1..1000",
+                          "limit");
+            return;
+        }
+    }
+    int rc = api->store->ops->run_list(api->store, SV_LIST_SCAN, &ids);
+    if (rc < 0) {
+        store_down(resp, rc);
+        return;
+    }
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < ids.n && (long)json_object_array_length(arr) < limit; i++) {
+        char *text = NULL;
+        if (api->store->ops->run_get(api->store, ids.v[i], &text) < 0)
+            continue; /* expired between the listing and now */
+        json_object *rec = json_tokener_parse(text);
+        free(text);
+        if (rec && (!graph || strcmp(str_of(rec, "graph"), graph) == 0) &&
+            (!status || strcmp(str_of(rec, "status"), status) == 0) &&
+            (!ws || strcmp(str_of(rec, "workspace_id"), ws) == 0))
+            json_object_array_add(arr, sv_run_summary(rec));
+        json_object_put(rec);
+    }
+    sv_strvec_free(&ids);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "runs", arr);
+    reply(resp, 200, o);
+}
+
+/* "/v1/runs/{id}" -> id; "/v1/runs/{id}/cancel" -> id and the tail. */
+static int split2(const char *path, const char *prefix, char *id, size_t idlen, const char **tail)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(path, prefix, pl) != 0)
+        return 0;
+    const char *p = path + pl;
+    const char *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+    if (n == 0 || n >= idlen)
+        return 0;
+    memcpy(id, p, n);
+    id[n] = '\0';
+    *tail = slash ? slash : "";
+    return 1;
+}
+
+void sv_api_handle(void *app, const sv_req *req, sv_resp *resp)
+{
+    sv_api *api = app;
+    const char *m = req->method, *p = req->path, *tail = NULL;
+    char id[160];
+    int get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
+    if (strcmp(p, "/healthz") == 0) {
+        if (!get)
+            return method_not_allowed(resp, "GET");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "status", json_object_new_string("ok"));
+        return reply(resp, 200, o);
+    }
+    if (strcmp(p, "/readyz") == 0)
+        return get ? get_readyz(api, resp) : method_not_allowed(resp, "GET");
+    if (strcmp(p, "/v1/graphs") == 0)
+        return get ? reply(resp, 200, sv_registry_list(api->reg))
+                   : method_not_allowed(resp, "GET");
+    if (split2(p, "/v1/graphs/", id, sizeof id, &tail) && strcmp(tail, "/runs") == 0)
+        return post ? post_run(api, req, id, resp) : method_not_allowed(resp, "POST");
+    if (strcmp(p, "/v1/runs") == 0)
+        return get ? list_runs(api, req, resp) : method_not_allowed(resp, "GET");
+    if (split2(p, "/v1/runs/", id, sizeof id, &tail)) {
+        if (!*tail)
+            return get ? get_run(api, id, resp) : method_not_allowed(resp, "GET");
+        if (strcmp(tail, "/cancel") == 0)
+            return post ? post_cancel(api, id, resp) : method_not_allowed(resp, "POST");
+    }
+    char msg[160];
+    snprintf(msg, sizeof msg, "no such endpoint: %.8s %.100s (see docs/api.md)", m, p);
+    sv_resp_error(resp, 404, "not_found", msg, NULL);
+}

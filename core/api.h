@@ -1,0 +1,29 @@
+/*
+ * api.h - the HTTP API of docs/api.md (CONTRACT §2): routes, validation of
+ * start requests, run views, listing and cancel.
+ */
+#ifndef SV_API_H
+#define SV_API_H
+
+#include "config.h"
+#include "executor.h"
+#include "http.h"
+#include "registry.h"
+#include "store.h"
+
+typedef struct sv_api {
+    const sv_config *cfg;
+    sv_store *store;
+    sv_registry *reg;
+    sv_exec *exec;
+    const sv_host *host;
+} sv_api;
+
+/* The sv_http_handler: app is an sv_api. */
+void sv_api_handle(void *app, const sv_req *req, sv_resp *resp);
+
+/* Check a caller id (workspace_id, user_id, agent_id): 1-128 chars of
+ * [A-Za-z0-9_.:-].  Exposed for tests. */
+int sv_api_valid_id(const char *s);
+
+#endif

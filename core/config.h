@@ -1,0 +1,58 @@
+/*
+ * config.h - the daemon's settings (docs/CONTRACT.md §1, docs/operations.md):
+ * embedded defaults, then an optional KEY=VALUE file, then the environment.
+ * A bad value stops start-up with one line naming the variable and value.
+ */
+#ifndef SV_CONFIG_H
+#define SV_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+typedef struct sv_config {
+    char listen_host[256];
+    int listen_port;
+    char *internal_key;     /* NULL = API open */
+    char *gateway_base_url; /* no trailing slash */
+    char *api_key;          /* to the router; NULL = none */
+    char *redis_url;        /* NULL = embedded store */
+    int64_t run_ttl_sec;
+    char *plugin_dir;
+    int worker_threads;
+    long incident_max_window_h;
+    enum sv_level log_level;
+    /* Beyond the contract's table; documented in docs/operations.md. */
+    int64_t gateway_timeout_ms;
+    int gateway_max_attempts;
+    int64_t gateway_backoff_ms;
+    int64_t max_body_bytes;
+    int64_t shutdown_grace_ms;
+    int64_t plugin_scan_ms;
+    int64_t cancel_grace_ms; /* how long on_cancel's tool calls may take */
+} sv_config;
+
+/* Fill cfg with the embedded defaults (plugin_dir = SV_PLUGIN_DIR). */
+int sv_config_defaults(sv_config *cfg);
+
+/*
+ * Apply one setting.  from_file: an unknown key is an error there (a typo in
+ * a file must not pass silently); the environment carries much else, so
+ * unknown keys are ignored.  0 or -EINVAL with a one-line reason in err.
+ */
+int sv_config_set(sv_config *cfg, const char *key, const char *value, int from_file, char *err,
+                  size_t errlen);
+
+/* Read a KEY=VALUE file ('#' comments, blank lines, optional quotes). */
+int sv_config_load_file(sv_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Apply every known key present in envp ("K=V" strings, NULL-terminated). */
+int sv_config_load_env(sv_config *cfg, char *const *envp, char *err, size_t errlen);
+
+/* Checks that need the whole picture (the plugin dir exists, ...). */
+int sv_config_validate(const sv_config *cfg, char *err, size_t errlen);
+
+void sv_config_free(sv_config *cfg);
+
+#endif

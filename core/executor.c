@@ -1,0 +1,536 @@
+/* executor.c - workers, the runnable queue, parking and stopping runs. */
+#include "executor.h"
+#include "host.h"
+#include "log.h"
+#include "timer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SV_MAP_BUCKETS 4096
+
+struct sv_exec {
+    sv_store *store;
+    sv_timer *timer;
+    pthread_t *threads;
+    int n_threads;
+    pthread_mutex_t qlock; /* queue, busy, stopping */
+    pthread_cond_t qcond;  /* work arrived or stopping */
+    pthread_cond_t idle;   /* a worker finished a node */
+    sv_run *head, *tail;
+    int busy;
+    int stopping;
+    pthread_mutex_t mlock; /* the live-run map */
+    sv_run *map[SV_MAP_BUCKETS];
+    size_t live;
+};
+
+static size_t bucket(const char *id)
+{
+    /* ids are random hex: a few of their characters are a fine hash */
+    size_t h = 0;
+    for (const char *p = id + 3; *p && p < id + 11; p++)
+        h = h * 16 + (size_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+    return h % SV_MAP_BUCKETS;
+}
+
+static void map_add(sv_exec *ex, sv_run *r)
+{
+    sv_run_ref(r);
+    pthread_mutex_lock(&ex->mlock);
+    size_t b = bucket(r->id);
+    r->map_next = ex->map[b];
+    ex->map[b] = r;
+    ex->live++;
+    pthread_mutex_unlock(&ex->mlock);
+}
+
+static void map_del(sv_exec *ex, sv_run *r)
+{
+    int found = 0;
+    pthread_mutex_lock(&ex->mlock);
+    for (sv_run **pp = &ex->map[bucket(r->id)]; *pp; pp = &(*pp)->map_next) {
+        if (*pp == r) {
+            *pp = r->map_next;
+            ex->live--;
+            found = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ex->mlock);
+    if (found)
+        sv_run_unref(r);
+}
+
+static sv_run *map_get(sv_exec *ex, const char *id)
+{
+    sv_run *found = NULL;
+    pthread_mutex_lock(&ex->mlock);
+    for (sv_run *r = ex->map[bucket(id)]; r; r = r->map_next) {
+        if (strcmp(r->id, id) == 0) {
+            sv_run_ref(r);
+            found = r;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ex->mlock);
+    return found;
+}
+
+/* Queue a run; the caller's reference passes to the queue. */
+static void enqueue(sv_exec *ex, sv_run *r)
+{
+    pthread_mutex_lock(&ex->qlock);
+    r->q_next = NULL;
+    if (ex->tail)
+        ex->tail->q_next = r;
+    else
+        ex->head = r;
+    ex->tail = r;
+    pthread_cond_signal(&ex->qcond);
+    pthread_mutex_unlock(&ex->qlock);
+}
+
+static void park_fire(void *arg, uint64_t gen, int fired)
+{
+    sv_run *r = arg;
+    sv_exec *ex = NULL;
+    if (fired) {
+        pthread_mutex_lock(&r->lock);
+        if (r->where == SV_WHERE_TIMER && r->park_gen == gen) {
+            r->where = SV_WHERE_QUEUE;
+            ex = r->exec;
+        }
+        pthread_mutex_unlock(&r->lock);
+    }
+    if (ex)
+        enqueue(ex, r);
+    else
+        sv_run_unref(r);
+}
+
+static void deadline_fire(void *arg, uint64_t tag, int fired)
+{
+    sv_run *r = arg;
+    sv_exec *ex = NULL;
+    (void)tag;
+    if (fired) {
+        pthread_mutex_lock(&r->lock);
+        int none = SV_STOP_NONE;
+        if (!sv_run_status_final(r->status) &&
+            atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_TIMEOUT) &&
+            r->where == SV_WHERE_TIMER) {
+            /* Wake the parked run now so it ends without waiting out its delay. */
+            r->park_gen++;
+            r->where = SV_WHERE_QUEUE;
+            ex = r->exec;
+        }
+        pthread_mutex_unlock(&r->lock);
+    }
+    if (ex) {
+        sv_run_ref(r);
+        enqueue(ex, r);
+    }
+    sv_run_unref(r);
+}
+
+/* Put the run in the timer for delay_ms; the worker's reference passes on.
+ * A stop that arrived meanwhile queues it at once instead. */
+static void park(sv_exec *ex, sv_run *r, uint32_t delay_ms)
+{
+    pthread_mutex_lock(&r->lock);
+    if (atomic_load(&r->cancel) != SV_STOP_NONE) {
+        r->where = SV_WHERE_QUEUE;
+        pthread_mutex_unlock(&r->lock);
+        enqueue(ex, r);
+        return;
+    }
+    r->where = SV_WHERE_TIMER;
+    uint64_t gen = ++r->park_gen;
+    pthread_mutex_unlock(&r->lock);
+    if (sv_timer_add(ex->timer, sv_mono_ms() + delay_ms, park_fire, r, gen) < 0) {
+        pthread_mutex_lock(&r->lock);
+        r->where = SV_WHERE_QUEUE;
+        pthread_mutex_unlock(&r->lock);
+        enqueue(ex, r); /* no memory for the timer: run again at once */
+    }
+}
+
+static void log_run_end(const sv_run *r)
+{
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "run_id", json_object_new_string(r->id));
+    json_object_object_add(f, "graph", json_object_new_string(r->graph->desc->name));
+    json_object_object_add(f, "status", json_object_new_string(sv_run_status_name(r->status)));
+    json_object_object_add(f, "duration_ms",
+                           json_object_new_int64((r->finished_us - r->created_us) / 1000));
+    if (r->err_code[0])
+        json_object_object_add(f, "error_code", json_object_new_string(r->err_code));
+    sv_log(SV_LEVEL_INFO, "run finished", f);
+}
+
+/* The run is over: event, record, log, and out of the live map.  The
+ * run_end event goes first so a caller that sees the final status also
+ * sees the event. */
+static void mark_final(sv_run *r, sv_run_status status)
+{
+    r->status = status;
+    r->finished_us = sv_now_us();
+    r->where = SV_WHERE_DONE;
+}
+
+/* Tell the world about a run already marked final (under its lock). */
+static void publish_final(sv_exec *ex, sv_run *r)
+{
+    sv_run_status status = r->status;
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "status", json_object_new_string(sv_run_status_name(status)));
+    json_object_object_add(d, "duration_ms",
+                           json_object_new_int64((r->finished_us - r->created_us) / 1000));
+    if (r->err_code[0])
+        json_object_object_add(d, "error_code", json_object_new_string(r->err_code));
+    sv_run_event(r, "run_end", NULL, d);
+    sv_run_save(r);
+    log_run_end(r);
+    map_del(ex, r);
+}
+
+static void finish(sv_exec *ex, sv_run *r, sv_run_status status)
+{
+    pthread_mutex_lock(&r->lock);
+    mark_final(r, status);
+    pthread_mutex_unlock(&r->lock);
+    publish_final(ex, r);
+}
+
+static void fail_run(sv_exec *ex, sv_run *r, const char *code, const char *fmt, const char *arg)
+{
+    if (!r->err_code[0]) {
+        snprintf(r->err_code, sizeof r->err_code, "%s", code);
+        snprintf(r->err_message, sizeof r->err_message, fmt, arg);
+    }
+    finish(ex, r, SV_RUN_FAILED);
+}
+
+/* A user cancel or the deadline: let the graph clean up, then end the run. */
+static void finish_stopped(sv_exec *ex, sv_run *r, int stop)
+{
+    const sv_graph *g = r->graph->desc;
+    if (g->on_cancel && !r->on_cancel_done) {
+        r->on_cancel_done = 1;
+        sv_ctx ctx = {.run = r,
+                      .node_name = "on_cancel",
+                      .seq_slot = g->n_nodes,
+                      .cleanup = 1};
+        g->on_cancel(&ctx, sv_host_table(),
+                     stop == SV_STOP_TIMEOUT ? SV_CANCEL_TIMEOUT : SV_CANCEL_USER);
+    }
+    if (stop == SV_STOP_TIMEOUT) {
+        char msg[128];
+        json_object *t = NULL, *o = NULL;
+        double sec = 0;
+        if (json_object_object_get_ex(r->input, "timeouts", &t) &&
+            json_object_object_get_ex(t, "overall_sec", &o))
+            sec = json_object_get_double(o);
+        snprintf(msg, sizeof msg, "the run exceeded timeouts.overall_sec (%g s)", sec);
+        snprintf(r->err_code, sizeof r->err_code, "timeout");
+        snprintf(r->err_message, sizeof r->err_message, "%s", msg);
+        finish(ex, r, SV_RUN_FAILED);
+    } else {
+        finish(ex, r, SV_RUN_CANCELLED);
+    }
+}
+
+static json_object *node_details(int64_t ms, const char *next)
+{
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "duration_ms", json_object_new_int64(ms));
+    json_object_object_add(d, "next", json_object_new_string(next ? next : "END"));
+    return d;
+}
+
+/* One turn of a run: at most one node.  Consumes the worker's reference. */
+static void step_run(sv_exec *ex, sv_run *r)
+{
+    int started = 0;
+    pthread_mutex_lock(&r->lock);
+    int stop = atomic_load(&r->cancel);
+    if (sv_run_status_final(r->status) || stop == SV_STOP_SHUTDOWN) {
+        pthread_mutex_unlock(&r->lock);
+        goto out;
+    }
+    r->where = SV_WHERE_WORKER;
+    if (r->status == SV_RUN_QUEUED) {
+        r->status = SV_RUN_RUNNING;
+        r->started_us = sv_now_us();
+        started = 1;
+    }
+    pthread_mutex_unlock(&r->lock);
+    const sv_graph *g = r->graph->desc;
+    if (started) {
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "graph", json_object_new_string(g->name));
+        json_object_object_add(d, "graph_version", json_object_new_string(g->version));
+        sv_run_event(r, "run_start", NULL, d);
+        sv_run_save(r);
+    }
+    if (stop != SV_STOP_NONE) {
+        finish_stopped(ex, r, stop);
+        goto out;
+    }
+    const sv_node *node = r->node;
+    sv_run_event(r, "node_start", node->name, NULL);
+    int64_t t0 = sv_mono_ms();
+    sv_step step = {.next = node->next, .delay_ms = 0};
+    sv_ctx ctx = {.run = r,
+                  .node_name = node->name,
+                  .seq_slot = (uint32_t)(node - g->nodes),
+                  .cleanup = 0};
+    int rc = node->run(&ctx, sv_host_table(), &step);
+    int64_t ms = sv_mono_ms() - t0;
+    stop = atomic_load(&r->cancel);
+    if (stop == SV_STOP_SHUTDOWN)
+        goto out; /* leave the checkpoint for whoever resumes the run */
+    if (rc == SV_OK) {
+        sv_run_event(r, "node_end", node->name, node_details(ms, step.next));
+    } else {
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "duration_ms", json_object_new_int64(ms));
+        json_object_object_add(
+            d, "code",
+            json_object_new_string(rc == SV_ECANCELLED ? "cancelled"
+                                   : r->err_code[0]    ? r->err_code
+                                                       : "node_failed"));
+        sv_run_event(r, "node_error", node->name, d);
+    }
+    if (stop != SV_STOP_NONE) {
+        finish_stopped(ex, r, stop);
+    } else if (rc == SV_ECANCELLED) {
+        /* The graph says cancelled but nobody asked: treat as its failure. */
+        fail_run(ex, r, "cancelled", "node %s returned SV_ECANCELLED", node->name);
+    } else if (rc != SV_OK) {
+        fail_run(ex, r, "node_failed", "node %s failed", node->name);
+    } else if (!step.next) {
+        finish(ex, r, SV_RUN_SUCCEEDED);
+    } else {
+        const sv_node *next = sv_graph_ent_node(r->graph, step.next);
+        if (!next) {
+            fail_run(ex, r, "bad_next_node", "the graph asked for an unknown node \"%s\"",
+                     step.next);
+            goto out;
+        }
+        r->node = next;
+        sv_run_save(r); /* the checkpoint: where to resume */
+        if (step.delay_ms > 0)
+            park(ex, r, step.delay_ms);
+        else
+            enqueue(ex, r);
+        return; /* the reference went with the run */
+    }
+out:
+    sv_run_unref(r);
+}
+
+static void *worker_main(void *arg)
+{
+    sv_exec *ex = arg;
+    pthread_mutex_lock(&ex->qlock);
+    for (;;) {
+        while (!ex->head && !ex->stopping)
+            pthread_cond_wait(&ex->qcond, &ex->qlock);
+        if (ex->stopping)
+            break;
+        sv_run *r = ex->head;
+        ex->head = r->q_next;
+        if (!ex->head)
+            ex->tail = NULL;
+        r->q_next = NULL;
+        ex->busy++;
+        pthread_mutex_unlock(&ex->qlock);
+        step_run(ex, r);
+        pthread_mutex_lock(&ex->qlock);
+        ex->busy--;
+        pthread_cond_broadcast(&ex->idle);
+    }
+    pthread_mutex_unlock(&ex->qlock);
+    sv_gateway_thread_cleanup();
+    return NULL;
+}
+
+int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out)
+{
+    int rc = 0;
+    sv_exec *ex = calloc(1, sizeof *ex);
+    *out = NULL;
+    if (!ex)
+        return -ENOMEM;
+    ex->store = cfg->store;
+    pthread_mutex_init(&ex->qlock, NULL);
+    pthread_mutex_init(&ex->mlock, NULL);
+    pthread_cond_init(&ex->qcond, NULL);
+    pthread_cond_init(&ex->idle, NULL);
+    rc = sv_timer_new(&ex->timer);
+    if (rc < 0)
+        goto out;
+    ex->threads = calloc((size_t)cfg->threads, sizeof *ex->threads);
+    if (!ex->threads) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (int i = 0; i < cfg->threads; i++) {
+        rc = -pthread_create(&ex->threads[i], NULL, worker_main, ex);
+        if (rc < 0)
+            goto out;
+        ex->n_threads++;
+    }
+out:
+    if (rc < 0) {
+        sv_exec_shutdown(ex, 0);
+        sv_exec_free(ex);
+        ex = NULL;
+    }
+    *out = ex;
+    return rc;
+}
+
+int sv_exec_submit(sv_exec *ex, sv_run *r)
+{
+    json_object *t = NULL, *o = NULL;
+    r->exec = ex;
+    map_add(ex, r);
+    if (r->graph->has_overall_timeout && json_object_object_get_ex(r->input, "timeouts", &t) &&
+        json_object_object_get_ex(t, "overall_sec", &o)) {
+        double sec = json_object_get_double(o);
+        if (sec > 0) {
+            r->deadline_mono_ms = sv_mono_ms() + (int64_t)(sec * 1000.0);
+            sv_run_ref(r);
+            if (sv_timer_add(ex->timer, r->deadline_mono_ms, deadline_fire, r, 0) < 0)
+                sv_run_unref(r);
+        }
+    }
+    sv_run_ref(r);
+    pthread_mutex_lock(&r->lock);
+    r->where = SV_WHERE_QUEUE;
+    pthread_mutex_unlock(&r->lock);
+    enqueue(ex, r);
+    return 0;
+}
+
+int sv_exec_cancel(sv_exec *ex, const char *run_id, sv_run_status *status)
+{
+    sv_run *r = map_get(ex, run_id);
+    int wake = 0, newly = 0, now_cancelled = 0;
+    if (!r)
+        return -ENOENT;
+    pthread_mutex_lock(&r->lock);
+    if (sv_run_status_final(r->status)) {
+        *status = r->status;
+    } else if (r->status == SV_RUN_QUEUED) {
+        atomic_store(&r->cancel, SV_STOP_USER);
+        mark_final(r, SV_RUN_CANCELLED);
+        now_cancelled = 1;
+        *status = SV_RUN_CANCELLED;
+    } else {
+        int none = SV_STOP_NONE;
+        newly = atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_USER);
+        if (newly && r->where == SV_WHERE_TIMER) {
+            r->park_gen++;
+            r->where = SV_WHERE_QUEUE;
+            wake = 1;
+        }
+        *status = SV_RUN_RUNNING;
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (newly || now_cancelled)
+        sv_run_event(r, "cancel_requested", NULL, NULL);
+    if (now_cancelled) {
+        /* Never started: no node ran, so no on_cancel either.  The queue
+         * entry finds the run final and drops it. */
+        publish_final(ex, r);
+    }
+    if (wake) {
+        sv_run_ref(r);
+        enqueue(ex, r);
+    }
+    sv_run_unref(r);
+    return 0;
+}
+
+size_t sv_exec_live(sv_exec *ex)
+{
+    pthread_mutex_lock(&ex->mlock);
+    size_t n = ex->live;
+    pthread_mutex_unlock(&ex->mlock);
+    return n;
+}
+
+static void stop_in_flight(sv_exec *ex)
+{
+    pthread_mutex_lock(&ex->mlock);
+    for (size_t b = 0; b < SV_MAP_BUCKETS; b++) {
+        for (sv_run *r = ex->map[b]; r; r = r->map_next) {
+            pthread_mutex_lock(&r->lock);
+            if (r->where == SV_WHERE_WORKER)
+                atomic_store(&r->cancel, SV_STOP_SHUTDOWN);
+            pthread_mutex_unlock(&r->lock);
+        }
+    }
+    pthread_mutex_unlock(&ex->mlock);
+}
+
+void sv_exec_shutdown(sv_exec *ex, int64_t grace_ms)
+{
+    if (!ex)
+        return;
+    pthread_mutex_lock(&ex->qlock);
+    ex->stopping = 1;
+    pthread_cond_broadcast(&ex->qcond);
+    int64_t deadline = sv_mono_ms() + grace_ms;
+    while (ex->busy > 0 && sv_mono_ms() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&ex->idle, &ex->qlock, &ts);
+    }
+    int busy = ex->busy;
+    pthread_mutex_unlock(&ex->qlock);
+    if (busy > 0) {
+        sv_logf(SV_LEVEL_WARN, "%d node(s) still running after the grace period: aborting them",
+                busy);
+        stop_in_flight(ex);
+    }
+    for (int i = 0; i < ex->n_threads; i++)
+        pthread_join(ex->threads[i], NULL);
+    ex->n_threads = 0;
+}
+
+void sv_exec_free(sv_exec *ex)
+{
+    if (!ex)
+        return;
+    sv_timer_free(ex->timer); /* releases parked runs and deadlines */
+    while (ex->head) {
+        sv_run *r = ex->head;
+        ex->head = r->q_next;
+        sv_run_unref(r);
+    }
+    for (size_t b = 0; b < SV_MAP_BUCKETS; b++) {
+        while (ex->map[b]) {
+            sv_run *r = ex->map[b];
+            ex->map[b] = r->map_next;
+            sv_run_unref(r);
+        }
+    }
+    free(ex->threads);
+    pthread_cond_destroy(&ex->qcond);
+    pthread_cond_destroy(&ex->idle);
+    pthread_mutex_destroy(&ex->qlock);
+    pthread_mutex_destroy(&ex->mlock);
+    free(ex);
+}

@@ -1,0 +1,51 @@
+/*
+ * executor.h - runs graphs: a pool of worker threads pulling runnable runs
+ * from a queue, one node per turn, and a timer for runs that wait.  A run
+ * that waits (a poll interval, a backoff) sits in the timer's heap and holds
+ * no thread; its overall deadline is one more heap entry.
+ */
+#ifndef SV_EXECUTOR_H
+#define SV_EXECUTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "run.h"
+
+typedef struct sv_exec sv_exec;
+
+typedef struct sv_exec_cfg {
+    int threads;
+    sv_store *store;
+} sv_exec_cfg;
+
+int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out);
+
+/*
+ * Take a new run (already created in the store): arm its overall deadline
+ * (input timeouts.overall_sec, when its graph has one) and queue it.  The
+ * executor takes its own references; the caller keeps its own.
+ */
+int sv_exec_submit(sv_exec *ex, sv_run *r);
+
+/*
+ * Ask a live run of this process to stop.  Sets *status to what the caller
+ * should report: SV_RUN_CANCELLED when it was still queued (cancelled at
+ * once), SV_RUN_RUNNING when it will stop between nodes (its tool call in
+ * flight is aborted), or its final status.  -ENOENT when the run is not live
+ * here.
+ */
+int sv_exec_cancel(sv_exec *ex, const char *run_id, sv_run_status *status);
+
+/* Live runs (queued, running or waiting) in this process. */
+size_t sv_exec_live(sv_exec *ex);
+
+/*
+ * Stop: take no new node, let nodes in flight finish for up to grace_ms,
+ * then abort the tool calls still going and join the threads.  Runs left
+ * unfinished keep their last checkpoint in the store.
+ */
+void sv_exec_shutdown(sv_exec *ex, int64_t grace_ms);
+void sv_exec_free(sv_exec *ex);
+
+#endif

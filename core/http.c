@@ -1,0 +1,311 @@
+/* http.c - see http.h. */
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#if MHD_VERSION < 0x00097002
+typedef int MHD_Result;
+#else
+typedef enum MHD_Result MHD_Result;
+#endif
+
+struct sv_http {
+    struct MHD_Daemon *d;
+    sv_http_cfg cfg;
+    char *key;
+    int port;
+};
+
+/* Per-request state, freed by the completion callback. */
+typedef struct sv_conn_state {
+    char *buf;
+    size_t len, cap;
+    int too_large;
+} sv_conn_state;
+
+void sv_resp_error(sv_resp *resp, int status, const char *code, const char *message,
+                   const char *field)
+{
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "code", json_object_new_string(code));
+    json_object_object_add(e, "message", json_object_new_string(message));
+    if (field) {
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "field", json_object_new_string(field));
+        json_object_object_add(e, "details", d);
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "error", e);
+    json_object_put(resp->body);
+    resp->body = o;
+    resp->status = status;
+}
+
+const char *sv_req_header(const sv_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *sv_req_query(const sv_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+typedef struct query_check {
+    const char *const *allowed;
+    char *bad;
+    size_t len;
+    int found;
+} query_check;
+
+static MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    query_check *qc = cls;
+    (void)kind;
+    (void)value;
+    for (const char *const *k = qc->allowed; *k; k++)
+        if (strcmp(*k, key) == 0)
+            return MHD_YES;
+    snprintf(qc->bad, qc->len, "%s", key);
+    qc->found = 1;
+    return MHD_NO;
+}
+
+int sv_req_unknown_query(const sv_req *req, const char *const *allowed, char *bad, size_t len)
+{
+    query_check qc = {.allowed = allowed, .bad = bad, .len = len};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_arg, &qc);
+    return qc.found;
+}
+
+static MHD_Result send_resp(struct MHD_Connection *conn, sv_resp *resp)
+{
+    size_t len = 0;
+    const char *text = "{}";
+    if (resp->body)
+        text = json_object_to_json_string_length(
+            resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    else
+        len = 2;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    MHD_Result ret = MHD_NO;
+    if (r) {
+        MHD_add_response_header(r, "Content-Type", "application/json");
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+        if (resp->allow[0])
+            MHD_add_response_header(r, "Allow", resp->allow);
+        if (resp->extra_name[0])
+            MHD_add_response_header(r, resp->extra_name, resp->extra_value);
+        ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+        MHD_destroy_response(r);
+    }
+    json_object_put(resp->body);
+    resp->body = NULL;
+    return ret;
+}
+
+static MHD_Result send_error(struct MHD_Connection *conn, int status, const char *code,
+                             const char *message)
+{
+    sv_resp resp = {0};
+    sv_resp_error(&resp, status, code, message, NULL);
+    return send_resp(conn, &resp);
+}
+
+/* Bearer check in constant time; /healthz stays open for probes. */
+static int authorized(sv_http *h, struct MHD_Connection *conn, const char *url)
+{
+    if (!h->key || strcmp(url, "/healthz") == 0)
+        return 1;
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return 0;
+    const char *tok = auth + 7;
+    while (*tok == ' ')
+        tok++;
+    return sv_consttime_equal(tok, h->key);
+}
+
+static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                             const char *method, const char *version, const char *upload,
+                             size_t *upload_size, void **con_cls)
+{
+    sv_http *h = cls;
+    sv_conn_state *st = *con_cls;
+    (void)version;
+    if (!st) {
+        /* Headers only: decide what can be decided before reading a body. */
+        if (!authorized(h, conn, url))
+            return send_error(conn, 401, "unauthorized",
+                              "missing or wrong Authorization: Bearer <SUPERVISOR_INTERNAL_KEY>");
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoll(cl, NULL, 10) > h->cfg.max_body_bytes) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "request body is larger than the limit of %lld bytes",
+                     (long long)h->cfg.max_body_bytes);
+            return send_error(conn, 413, "body_too_large", msg);
+        }
+        st = calloc(1, sizeof *st);
+        if (!st)
+            return MHD_NO;
+        *con_cls = st;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (st->too_large || st->len + n > (size_t)h->cfg.max_body_bytes) {
+            st->too_large = 1; /* keep reading and dropping; answer at the end */
+            return MHD_YES;
+        }
+        if (st->len + n + 1 > st->cap) {
+            size_t cap = st->cap ? st->cap : 4096;
+            while (cap < st->len + n + 1)
+                cap *= 2;
+            char *b = realloc(st->buf, cap);
+            if (!b)
+                return MHD_NO;
+            st->buf = b;
+            st->cap = cap;
+        }
+        memcpy(st->buf + st->len, upload, n);
+        st->len += n;
+        st->buf[st->len] = '\0';
+        return MHD_YES;
+    }
+    if (st->too_large) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "request body is larger than the limit of %lld bytes",
+                 (long long)h->cfg.max_body_bytes);
+        return send_error(conn, 413, "body_too_large", msg);
+    }
+    sv_req req = {.conn = conn,
+                  .method = method,
+                  .path = url,
+                  .body = st->buf ? st->buf : "",
+                  .body_len = st->len};
+    sv_resp resp = {.status = 500};
+    h->cfg.handler(h->cfg.app, &req, &resp);
+    if (!resp.body)
+        sv_resp_error(&resp, 500, "internal", "the handler produced no answer", NULL);
+    return send_resp(conn, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    sv_conn_state *st = *con_cls;
+    if (st) {
+        free(st->buf);
+        free(st);
+    }
+    *con_cls = NULL;
+}
+
+/* libmicrohttpd's own complaints go through the JSON logger too. */
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "component", json_object_new_string("libmicrohttpd"));
+    sv_log(SV_LEVEL_WARN, msg, f);
+}
+
+int sv_http_start(const sv_http_cfg *cfg, sv_http **out)
+{
+    int rc = 0;
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+    struct sockaddr *sa;
+    /* ITC lets sv_http_quiesce stop accepting while requests finish. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    sv_http *h = calloc(1, sizeof *h);
+    *out = NULL;
+    if (!h)
+        return -ENOMEM;
+    h->cfg = *cfg;
+    if (cfg->internal_key && !(h->key = strdup(cfg->internal_key))) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    memset(&a4, 0, sizeof a4);
+    memset(&a6, 0, sizeof a6);
+    if (inet_pton(AF_INET, cfg->host, &a4.sin_addr) == 1) {
+        a4.sin_family = AF_INET;
+        a4.sin_port = htons((uint16_t)cfg->port);
+        sa = (struct sockaddr *)&a4;
+    } else if (inet_pton(AF_INET6, cfg->host, &a6.sin6_addr) == 1) {
+        a6.sin6_family = AF_INET6;
+        a6.sin6_port = htons((uint16_t)cfg->port);
+        sa = (struct sockaddr *)&a6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        rc = -EINVAL;
+        goto out;
+    }
+#ifdef MHD_USE_EPOLL
+    flags |= MHD_USE_EPOLL;
+#endif
+    h->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_SOCK_ADDR, sa,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
+    if (!h->d) {
+        rc = -EADDRINUSE;
+        goto out;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : cfg->port;
+out:
+    if (rc < 0) {
+        free(h->key);
+        free(h);
+        h = NULL;
+    }
+    *out = h;
+    return rc;
+}
+
+int sv_http_port(const sv_http *h)
+{
+    return h->port;
+}
+
+void sv_http_quiesce(sv_http *h)
+{
+    if (!h || !h->d)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(h->d);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+void sv_http_stop(sv_http *h)
+{
+    if (!h)
+        return;
+    if (h->d)
+        MHD_stop_daemon(h->d);
+    free(h->key);
+    free(h);
+}

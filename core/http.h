@@ -1,0 +1,61 @@
+/*
+ * http.h - the HTTP transport on libmicrohttpd: one internal polling thread
+ * (epoll), request bodies gathered up to a limit (413 beyond it), the
+ * Bearer check, JSON responses.  What each path means is api.c's business.
+ */
+#ifndef SV_HTTP_H
+#define SV_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+typedef struct sv_http sv_http;
+
+typedef struct sv_req {
+    void *conn; /* struct MHD_Connection * */
+    const char *method;
+    const char *path;
+    const char *body; /* NUL-terminated; may hold NULs inside */
+    size_t body_len;
+} sv_req;
+
+typedef struct sv_resp {
+    int status;
+    json_object *body; /* owned; sent as JSON */
+    char allow[64];    /* Allow header for 405 */
+    char extra_name[64];
+    char extra_value[128];
+} sv_resp;
+
+typedef void (*sv_http_handler)(void *app, const sv_req *req, sv_resp *resp);
+
+typedef struct sv_http_cfg {
+    const char *host; /* numeric IPv4/IPv6 */
+    int port;         /* 0 = any free port */
+    int64_t max_body_bytes;
+    const char *internal_key; /* NULL = no auth */
+    sv_http_handler handler;
+    void *app;
+} sv_http_cfg;
+
+int sv_http_start(const sv_http_cfg *cfg, sv_http **out);
+/* The port actually bound. */
+int sv_http_port(const sv_http *h);
+/* Stop accepting new connections (requests in progress finish). */
+void sv_http_quiesce(sv_http *h);
+void sv_http_stop(sv_http *h);
+
+/* A request header or query argument, NULL when absent. */
+const char *sv_req_header(const sv_req *req, const char *name);
+const char *sv_req_query(const sv_req *req, const char *name);
+
+/* Is there a query argument not in allowed (NULL-terminated)?  1 and its
+ * name in bad, or 0. */
+int sv_req_unknown_query(const sv_req *req, const char *const *allowed, char *bad, size_t len);
+
+/* Fill resp with the error body {"error":{"code","message"[,"details":{"field"}]}}. */
+void sv_resp_error(sv_resp *resp, int status, const char *code, const char *message,
+                   const char *field);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * main.c - sofiia-supervisor: read the settings, wire the store, gateway,
+ * registry, executor and HTTP API together, and wait for a signal.
+ */
+#include "sv_build.h" /* PACKAGE_VERSION, from configure */
+
+#include "api.h"
+#include "config.h"
+#include "executor.h"
+#include "gateway.h"
+#include "host.h"
+#include "http.h"
+#include "log.h"
+#include "registry.h"
+#include "store.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sofiia-supervisor [-c FILE] [--check-plugin FILE.so] [--version]\n"
+               "Settings come from the environment (and FILE, KEY=VALUE lines); "
+               "see docs/operations.md.\n");
+}
+
+static void die_config(const char *why)
+{
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "reason", json_object_new_string(why));
+    sv_log(SV_LEVEL_ERROR, "bad configuration", f);
+}
+
+/* --check-plugin: what the loader would say about one file, for authors. */
+static int check_plugin(const char *path)
+{
+    char why[512], dir[] = "/tmp/sofiia-check.XXXXXX";
+    sv_graph_ent *e = NULL;
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "cannot create a temporary directory: %s\n", strerror(errno));
+        return 2;
+    }
+    int rc = sv_registry_load_file(path, dir, sv_host_table(), &e, why, sizeof why);
+    if (rc < 0) {
+        fprintf(stderr, "%s: refused: %s\n", path, why);
+    } else {
+        printf("%s: graph %s %s, %u nodes, entry %s: OK\n", path, e->desc->name,
+               e->desc->version, e->desc->n_nodes, e->desc->entry);
+        sv_graph_ent_unref(e);
+    }
+    rmdir(dir);
+    return rc < 0 ? 1 : 0;
+}
+
+typedef struct sv_daemon {
+    sv_config cfg;
+    sv_store *store;
+    sv_gateway *gw;
+    sv_registry *reg;
+    sv_exec *exec;
+    sv_http *http;
+    sv_api api;
+} sv_daemon;
+
+static int start(sv_daemon *d)
+{
+    int rc;
+    char why[384];
+    sv_config *cfg = &d->cfg;
+    if (cfg->redis_url) {
+        die_config("REDIS_URL is set, but this build has only the embedded store; unset "
+                   "REDIS_URL to run with it");
+        return -ENOTSUP;
+    }
+    rc = sv_store_mem_new(cfg->run_ttl_sec, &d->store);
+    if (rc < 0)
+        return rc;
+    sv_gateway_cfg gcfg = {.base_url = cfg->gateway_base_url,
+                           .api_key = cfg->api_key,
+                           .timeout_ms = cfg->gateway_timeout_ms,
+                           .max_attempts = cfg->gateway_max_attempts,
+                           .backoff_base_ms = cfg->gateway_backoff_ms,
+                           .backoff_cap_ms = 5000};
+    rc = sv_gateway_new(&gcfg, &d->gw);
+    if (rc < 0)
+        return rc;
+    sv_host_env env = {.gateway = d->gw,
+                       .incident_max_window_h = cfg->incident_max_window_h,
+                       .cancel_grace_ms = cfg->cancel_grace_ms};
+    sv_host_setup(&env);
+    rc = sv_registry_new(cfg->plugin_dir, sv_host_table(), &d->reg);
+    if (rc < 0)
+        return rc;
+    int n = sv_registry_scan(d->reg);
+    sv_logf(n > 0 ? SV_LEVEL_INFO : SV_LEVEL_WARN, "%d graph(s) loaded from %s", n,
+            cfg->plugin_dir);
+    rc = sv_registry_watch(d->reg, cfg->plugin_scan_ms);
+    if (rc < 0)
+        return rc;
+    sv_exec_cfg ecfg = {.threads = cfg->worker_threads, .store = d->store};
+    rc = sv_exec_new(&ecfg, &d->exec);
+    if (rc < 0)
+        return rc;
+    d->api = (sv_api){.cfg = cfg,
+                      .store = d->store,
+                      .reg = d->reg,
+                      .exec = d->exec,
+                      .host = sv_host_table()};
+    sv_http_cfg hcfg = {.host = cfg->listen_host,
+                        .port = cfg->listen_port,
+                        .max_body_bytes = cfg->max_body_bytes,
+                        .internal_key = cfg->internal_key,
+                        .handler = sv_api_handle,
+                        .app = &d->api};
+    rc = sv_http_start(&hcfg, &d->http);
+    if (rc < 0) {
+        snprintf(why, sizeof why, "SUPERVISOR_LISTEN=%s:%d: cannot listen there (in use?)",
+                 cfg->listen_host, cfg->listen_port);
+        die_config(why);
+        return rc;
+    }
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "address", json_object_new_string(cfg->listen_host));
+    json_object_object_add(f, "port", json_object_new_int(sv_http_port(d->http)));
+    json_object_object_add(f, "workers", json_object_new_int(cfg->worker_threads));
+    json_object_object_add(f, "store", json_object_new_string(d->store->ops->name));
+    json_object_object_add(f, "version", json_object_new_string(PACKAGE_VERSION));
+    sv_log(SV_LEVEL_INFO, "listening", f);
+    return 0;
+}
+
+static void stop(sv_daemon *d)
+{
+    sv_http_quiesce(d->http);
+    sv_exec_shutdown(d->exec, d->cfg.shutdown_grace_ms);
+    sv_http_stop(d->http);
+    sv_exec_free(d->exec);
+    sv_registry_free(d->reg);
+    sv_gateway_free(d->gw);
+    if (d->store)
+        d->store->ops->destroy(d->store);
+    sv_config_free(&d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+    sv_daemon d;
+    char err[512];
+    const char *file = getenv("SUPERVISOR_CONFIG");
+    memset(&d, 0, sizeof d);
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+            file = argv[++i];
+        } else if (strcmp(argv[i], "--check-plugin") == 0 && i + 1 < argc) {
+            return check_plugin(argv[i + 1]);
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("sofiia-supervisor %s (SDK ABI %d.%d)\n", PACKAGE_VERSION, SV_ABI_MAJOR,
+                   SV_ABI_MINOR);
+            return 0;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (sv_config_defaults(&d.cfg) < 0 ||
+        (file && *file && sv_config_load_file(&d.cfg, file, err, sizeof err) < 0) ||
+        sv_config_load_env(&d.cfg, environ, err, sizeof err) < 0 ||
+        sv_config_validate(&d.cfg, err, sizeof err) < 0) {
+        die_config(err);
+        sv_config_free(&d.cfg);
+        return 2;
+    }
+    sv_log_set_level(d.cfg.log_level);
+
+    /* Signals are taken by sigwait() here; every other thread inherits the
+     * mask, so no handler ever runs in the middle of a node. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (start(&d) < 0) {
+        stop(&d);
+        return 1;
+    }
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            sv_logf(SV_LEVEL_INFO, "SIGHUP: rescanning %s", d.cfg.plugin_dir);
+            sv_registry_scan(d.reg);
+            continue;
+        }
+        sv_logf(SV_LEVEL_INFO, "%s: stopping (grace %lld ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+                (long long)d.cfg.shutdown_grace_ms);
+        break;
+    }
+    stop(&d);
+    sv_logf(SV_LEVEL_INFO, "stopped");
+    return 0;
+}

@@ -1,0 +1,636 @@
+/* registry.c - loading, checking, watching and swapping graph plugins. */
+#include "registry.h"
+#include "log.h"
+#include "schema.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A file seen in PLUGIN_DIR and what came of it. */
+typedef struct sv_file {
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    char graph[65]; /* the graph it provides, "" when refused */
+    int seen;       /* in the current scan */
+} sv_file;
+
+struct sv_registry {
+    char *dir;
+    char copy_dir[256];
+    const sv_host *host;
+    pthread_mutex_t lock; /* graphs[] */
+    sv_graph_ent **graphs;
+    size_t n_graphs;
+    pthread_mutex_t scan_lock; /* files[], one scan at a time */
+    sv_file *files;
+    size_t n_files;
+    atomic_int ready;
+    /* watcher */
+    pthread_t watcher;
+    int watching;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    int stop;
+    long interval_ms;
+};
+
+static int reason(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int reason(char *why, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    /* one line, whatever dlerror() said */
+    for (char *p = why; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    return -EINVAL;
+}
+
+/* Copy src to a fresh private file in dir; checks the ELF magic on the way so
+ * an empty or garbage file is refused before dlopen sees it. */
+static int copy_private(const char *src, const char *dir, char **out, char *why, size_t len)
+{
+    static atomic_uint seq;
+    int rc = 0, in = -1, outfd = -1;
+    char *dst = NULL;
+    const char *base = strrchr(src, '/');
+    base = base ? base + 1 : src;
+    if (asprintf(&dst, "%s/%u.%ld.%s", dir, atomic_fetch_add(&seq, 1) + 1, (long)getpid(), base) <
+        0) {
+        dst = NULL;
+        rc = -ENOMEM;
+        reason(why, len, "out of memory");
+        goto out;
+    }
+    in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        rc = reason(why, len, "cannot open: %s", strerror(errno));
+        goto out;
+    }
+    outfd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+    if (outfd < 0) {
+        rc = reason(why, len, "cannot create private copy %s: %s", dst, strerror(errno));
+        goto out;
+    }
+    char buf[65536];
+    size_t total = 0;
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = reason(why, len, "read failed: %s", strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (total == 0 && (n < 4 || memcmp(buf, "\177ELF", 4) != 0)) {
+            rc = reason(why, len, "not a shared object (no ELF header)");
+            goto out;
+        }
+        total += (size_t)n;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(outfd, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                rc = reason(why, len, "cannot write private copy: %s", strerror(errno));
+                goto out;
+            }
+            off += w;
+        }
+    }
+    if (total == 0) {
+        rc = reason(why, len, "empty file");
+        goto out;
+    }
+out:
+    if (in >= 0)
+        close(in);
+    if (outfd >= 0)
+        close(outfd);
+    if (rc < 0 && dst) {
+        unlink(dst);
+        free(dst);
+        dst = NULL;
+    }
+    *out = dst;
+    return rc;
+}
+
+static int valid_name(const char *s, size_t max)
+{
+    if (!s || !*s || strlen(s) > max)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+const sv_node *sv_graph_ent_node(const sv_graph_ent *e, const char *name)
+{
+    if (!name)
+        return NULL;
+    for (uint32_t i = 0; i < e->desc->n_nodes; i++)
+        if (strcmp(e->desc->nodes[i].name, name) == 0)
+            return &e->desc->nodes[i];
+    return NULL;
+}
+
+/* Everything about a descriptor that the host relies on, checked once. */
+static int check_desc(const sv_graph *g, char *why, size_t len)
+{
+    if (g->size < sizeof(sv_graph))
+        return reason(why, len, "descriptor size %u is smaller than ABI %d.%d's %zu", g->size,
+                      SV_ABI_MAJOR, SV_ABI_MINOR, sizeof(sv_graph));
+    if (!valid_name(g->name, 64))
+        return reason(why, len, "graph name must be 1-64 chars of [a-z0-9_]");
+    if (!g->version || !*g->version)
+        return reason(why, len, "graph %s: version is empty", g->name);
+    if (!g->nodes || g->n_nodes == 0 || g->n_nodes > 1024)
+        return reason(why, len, "graph %s: needs 1..1024 nodes", g->name);
+    for (uint32_t i = 0; i < g->n_nodes; i++) {
+        const sv_node *n = &g->nodes[i];
+        if (!valid_name(n->name, 64) || !n->run)
+            return reason(why, len, "graph %s: node #%u needs a [a-z0-9_] name and a function",
+                          g->name, i);
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(g->nodes[j].name, n->name) == 0)
+                return reason(why, len, "graph %s: node \"%s\" is defined twice", g->name, n->name);
+    }
+    for (uint32_t i = 0; i < g->n_nodes; i++) {
+        const char *next = g->nodes[i].next;
+        int found = next == NULL;
+        for (uint32_t j = 0; next && j < g->n_nodes; j++)
+            found |= strcmp(g->nodes[j].name, next) == 0;
+        if (!found)
+            return reason(why, len, "graph %s: node \"%s\" continues to unknown node \"%s\"",
+                          g->name, g->nodes[i].name, next);
+    }
+    int entry_ok = 0;
+    for (uint32_t i = 0; g->entry && i < g->n_nodes; i++)
+        entry_ok |= strcmp(g->nodes[i].name, g->entry) == 0;
+    if (!entry_ok)
+        return reason(why, len, "graph %s: entry node \"%s\" is not one of its nodes", g->name,
+                      g->entry ? g->entry : "(null)");
+    if (!g->input_schema)
+        return reason(why, len, "graph %s: input_schema is missing", g->name);
+    return 0;
+}
+
+static json_object *build_info(const sv_graph *g, json_object *schema)
+{
+    json_object *info = json_object_new_object();
+    json_object *nodes = json_object_new_array();
+    for (uint32_t i = 0; i < g->n_nodes; i++)
+        json_object_array_add(nodes, json_object_new_string(g->nodes[i].name));
+    json_object_object_add(info, "name", json_object_new_string(g->name));
+    json_object_object_add(info, "version", json_object_new_string(g->version));
+    json_object_object_add(info, "description",
+                           json_object_new_string(g->description ? g->description : ""));
+    json_object_object_add(info, "nodes", nodes);
+    json_object_object_add(info, "entry", json_object_new_string(g->entry));
+    json_object_object_add(info, "input_schema", json_object_get(schema));
+    return info;
+}
+
+static int schema_has_overall(json_object *schema)
+{
+    json_object *p, *t, *tp, *o;
+    return json_object_object_get_ex(schema, "properties", &p) &&
+           json_object_object_get_ex(p, "timeouts", &t) &&
+           json_object_object_get_ex(t, "properties", &tp) &&
+           json_object_object_get_ex(tp, "overall_sec", &o);
+}
+
+static void ent_destroy(sv_graph_ent *e)
+{
+    if (e->desc && e->desc->fini && e->info) /* info is set only after init succeeded */
+        e->desc->fini();
+    json_object_put(e->schema);
+    json_object_put(e->info);
+    if (e->dl)
+        dlclose(e->dl);
+    if (e->copy) {
+        unlink(e->copy);
+        free(e->copy);
+    }
+    free(e->path);
+    free(e);
+}
+
+int sv_registry_load_file(const char *path, const char *copy_dir, const sv_host *host,
+                          sv_graph_ent **out, char *why, size_t len)
+{
+    int rc = 0;
+    *out = NULL;
+    sv_graph_ent *e = calloc(1, sizeof *e);
+    if (!e || !(e->path = strdup(path))) {
+        rc = -ENOMEM;
+        reason(why, len, "out of memory");
+        goto out;
+    }
+    atomic_init(&e->refs, 1);
+    rc = copy_private(path, copy_dir, &e->copy, why, len);
+    if (rc < 0)
+        goto out;
+    dlerror();
+    e->dl = dlopen(e->copy, RTLD_NOW | RTLD_LOCAL);
+    if (!e->dl) {
+        const char *d = dlerror();
+        rc = reason(why, len, "dlopen failed: %s", d ? d : "unknown error");
+        goto out;
+    }
+    const sv_graph *g = dlsym(e->dl, SV_GRAPH_SYMBOL);
+    if (!g) {
+        rc = reason(why, len, "no %s symbol: not a sofiia graph plugin", SV_GRAPH_SYMBOL);
+        goto out;
+    }
+    /* The version fields come first and are read before anything else: a
+     * plugin of another ABI may lay out the rest differently. */
+    if (g->abi_major != SV_ABI_MAJOR || g->abi_minor > SV_ABI_MINOR) {
+        rc = reason(why, len, "built for SDK ABI %u.%u; this daemon runs ABI %d.0 to %d.%d",
+                    g->abi_major, g->abi_minor, SV_ABI_MAJOR, SV_ABI_MAJOR, SV_ABI_MINOR);
+        goto out;
+    }
+    rc = check_desc(g, why, len);
+    if (rc < 0)
+        goto out;
+    e->desc = g;
+    enum json_tokener_error jerr;
+    e->schema = json_tokener_parse_verbose(g->input_schema, &jerr);
+    if (!e->schema) {
+        rc = reason(why, len, "graph %s: input_schema is not JSON: %s", g->name,
+                    json_tokener_error_desc(jerr));
+        goto out;
+    }
+    char swhy[384];
+    if (sv_schema_check(e->schema, swhy, sizeof swhy) < 0) {
+        rc = reason(why, len, "graph %s: input_schema: %s", g->name, swhy);
+        goto out;
+    }
+    if (g->init) {
+        int irc = g->init(host);
+        if (irc != 0) {
+            rc = reason(why, len, "graph %s: init() returned %d", g->name, irc);
+            goto out;
+        }
+    }
+    e->info = build_info(g, e->schema);
+    e->has_overall_timeout = schema_has_overall(e->schema);
+out:
+    if (rc < 0 && e) {
+        ent_destroy(e);
+        e = NULL;
+    }
+    *out = e;
+    return rc;
+}
+
+void sv_graph_ent_ref(sv_graph_ent *e)
+{
+    atomic_fetch_add(&e->refs, 1);
+}
+
+void sv_graph_ent_unref(sv_graph_ent *e)
+{
+    if (!e || atomic_fetch_sub(&e->refs, 1) != 1)
+        return;
+    sv_logf(SV_LEVEL_INFO, "graph %s %s unloaded", e->desc->name, e->desc->version);
+    ent_destroy(e);
+}
+
+int sv_registry_new(const char *dir, const sv_host *host, sv_registry **out)
+{
+    int rc = 0;
+    sv_registry *reg = calloc(1, sizeof *reg);
+    if (!reg || !(reg->dir = strdup(dir))) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(reg->copy_dir, sizeof reg->copy_dir, "%s/sofiia-plugins.XXXXXX",
+             tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(reg->copy_dir)) {
+        rc = -errno;
+        sv_logf(SV_LEVEL_ERROR, "cannot create a private plugin directory %s: %s", reg->copy_dir,
+                strerror(errno));
+        goto out;
+    }
+    reg->host = host;
+    pthread_mutex_init(&reg->lock, NULL);
+    pthread_mutex_init(&reg->scan_lock, NULL);
+    pthread_mutex_init(&reg->stop_lock, NULL);
+    pthread_cond_init(&reg->stop_cond, NULL);
+out:
+    if (rc < 0 && reg) {
+        free(reg->dir);
+        free(reg);
+        reg = NULL;
+    }
+    *out = reg;
+    return rc;
+}
+
+/* Put e in place of the current version of its graph (or add it). */
+static void install(sv_registry *reg, sv_graph_ent *e, char *old_version, size_t len)
+{
+    sv_graph_ent *old = NULL;
+    pthread_mutex_lock(&reg->lock);
+    for (size_t i = 0; i < reg->n_graphs; i++) {
+        if (strcmp(reg->graphs[i]->desc->name, e->desc->name) == 0) {
+            old = reg->graphs[i];
+            reg->graphs[i] = e;
+            break;
+        }
+    }
+    if (!old) {
+        sv_graph_ent **g = realloc(reg->graphs, (reg->n_graphs + 1) * sizeof *g);
+        if (g) {
+            reg->graphs = g;
+            reg->graphs[reg->n_graphs++] = e;
+        } else {
+            old = e; /* cannot register: drop it */
+        }
+    }
+    pthread_mutex_unlock(&reg->lock);
+    old_version[0] = '\0';
+    if (old && old != e)
+        snprintf(old_version, len, "%s", old->desc->version);
+    sv_graph_ent_unref(old);
+}
+
+static void uninstall(sv_registry *reg, const char *name)
+{
+    sv_graph_ent *old = NULL;
+    pthread_mutex_lock(&reg->lock);
+    for (size_t i = 0; i < reg->n_graphs; i++) {
+        if (strcmp(reg->graphs[i]->desc->name, name) == 0) {
+            old = reg->graphs[i];
+            reg->graphs[i] = reg->graphs[--reg->n_graphs];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&reg->lock);
+    sv_graph_ent_unref(old);
+}
+
+static sv_file *file_find(sv_registry *reg, const char *path)
+{
+    for (size_t i = 0; i < reg->n_files; i++)
+        if (strcmp(reg->files[i].path, path) == 0)
+            return &reg->files[i];
+    return NULL;
+}
+
+/* Which other file provides graph `name`? */
+static const sv_file *provider(sv_registry *reg, const char *name, const sv_file *self)
+{
+    for (size_t i = 0; i < reg->n_files; i++)
+        if (&reg->files[i] != self && strcmp(reg->files[i].graph, name) == 0)
+            return &reg->files[i];
+    return NULL;
+}
+
+static void refuse(const char *path, const char *why)
+{
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "file", json_object_new_string(path));
+    json_object_object_add(f, "reason", json_object_new_string(why));
+    sv_log(SV_LEVEL_WARN, "plugin refused", f);
+}
+
+/* Load a new or changed file and register what it provides. */
+static void scan_file(sv_registry *reg, sv_file *f)
+{
+    char why[512];
+    sv_graph_ent *e = NULL;
+    if (sv_registry_load_file(f->path, reg->copy_dir, reg->host, &e, why, sizeof why) < 0) {
+        refuse(f->path, why);
+        if (f->graph[0]) {
+            sv_logf(SV_LEVEL_WARN, "graph %s keeps its previous version", f->graph);
+        }
+        return;
+    }
+    const sv_file *other = provider(reg, e->desc->name, f);
+    if (other) {
+        snprintf(why, sizeof why, "duplicate graph name \"%s\": already provided by %s",
+                 e->desc->name, other->path);
+        refuse(f->path, why);
+        sv_graph_ent_unref(e);
+        return;
+    }
+    if (f->graph[0] && strcmp(f->graph, e->desc->name) != 0)
+        uninstall(reg, f->graph); /* the file now provides another graph */
+    snprintf(f->graph, sizeof f->graph, "%s", e->desc->name);
+    json_object *fields = json_object_new_object();
+    json_object_object_add(fields, "graph", json_object_new_string(e->desc->name));
+    json_object_object_add(fields, "version", json_object_new_string(e->desc->version));
+    json_object_object_add(fields, "file", json_object_new_string(f->path));
+    char old[64];
+    install(reg, e, old, sizeof old);
+    if (old[0])
+        json_object_object_add(fields, "replaced", json_object_new_string(old));
+    sv_log(SV_LEVEL_INFO, old[0] ? "graph replaced" : "graph loaded", fields);
+}
+
+static int ends_with_so(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 3 && name[0] != '.' && strcmp(name + n - 3, ".so") == 0;
+}
+
+int sv_registry_scan(sv_registry *reg)
+{
+    pthread_mutex_lock(&reg->scan_lock);
+    struct dirent **list = NULL;
+    int n = scandir(reg->dir, &list, NULL, alphasort);
+    if (n < 0) {
+        sv_logf(SV_LEVEL_ERROR, "cannot read PLUGIN_DIR %s: %s", reg->dir, strerror(errno));
+        n = 0;
+    }
+    for (size_t i = 0; i < reg->n_files; i++)
+        reg->files[i].seen = 0;
+    for (int i = 0; i < n; i++) {
+        char *path = NULL;
+        struct stat st;
+        if (!ends_with_so(list[i]->d_name) ||
+            asprintf(&path, "%s/%s", reg->dir, list[i]->d_name) < 0) {
+            free(list[i]);
+            continue;
+        }
+        free(list[i]);
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+            free(path);
+            continue;
+        }
+        sv_file *f = file_find(reg, path);
+        if (!f) {
+            sv_file *nf = realloc(reg->files, (reg->n_files + 1) * sizeof *nf);
+            if (!nf) {
+                free(path);
+                continue;
+            }
+            reg->files = nf;
+            f = &reg->files[reg->n_files++];
+            memset(f, 0, sizeof *f);
+            f->path = path;
+        } else {
+            free(path);
+            if (f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
+                f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+                f->seen = 1;
+                continue;
+            }
+        }
+        f->seen = 1;
+        f->dev = st.st_dev;
+        f->ino = st.st_ino;
+        f->size = st.st_size;
+        f->mtime = st.st_mtim;
+        scan_file(reg, f);
+    }
+    free(list);
+    /* Files gone from the directory take their graphs with them; runs
+     * already going keep their pinned version. */
+    for (size_t i = 0; i < reg->n_files;) {
+        sv_file *f = &reg->files[i];
+        if (f->seen) {
+            i++;
+            continue;
+        }
+        if (f->graph[0]) {
+            sv_logf(SV_LEVEL_INFO, "graph %s removed (%s is gone)", f->graph, f->path);
+            uninstall(reg, f->graph);
+        }
+        free(f->path);
+        reg->files[i] = reg->files[--reg->n_files];
+    }
+    pthread_mutex_lock(&reg->lock);
+    int count = (int)reg->n_graphs;
+    pthread_mutex_unlock(&reg->lock);
+    atomic_store(&reg->ready, 1);
+    pthread_mutex_unlock(&reg->scan_lock);
+    return count;
+}
+
+int sv_registry_ready(sv_registry *reg)
+{
+    return atomic_load(&reg->ready);
+}
+
+static void *watch_main(void *arg)
+{
+    sv_registry *reg = arg;
+    pthread_mutex_lock(&reg->stop_lock);
+    while (!reg->stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += reg->interval_ms / 1000;
+        ts.tv_nsec += (reg->interval_ms % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&reg->stop_cond, &reg->stop_lock, &ts);
+        if (reg->stop)
+            break;
+        pthread_mutex_unlock(&reg->stop_lock);
+        sv_registry_scan(reg);
+        pthread_mutex_lock(&reg->stop_lock);
+    }
+    pthread_mutex_unlock(&reg->stop_lock);
+    return NULL;
+}
+
+int sv_registry_watch(sv_registry *reg, long interval_ms)
+{
+    reg->interval_ms = interval_ms;
+    int rc = pthread_create(&reg->watcher, NULL, watch_main, reg);
+    if (rc != 0)
+        return -rc;
+    reg->watching = 1;
+    return 0;
+}
+
+sv_graph_ent *sv_registry_get(sv_registry *reg, const char *name)
+{
+    sv_graph_ent *e = NULL;
+    pthread_mutex_lock(&reg->lock);
+    for (size_t i = 0; i < reg->n_graphs; i++) {
+        if (strcmp(reg->graphs[i]->desc->name, name) == 0) {
+            e = reg->graphs[i];
+            sv_graph_ent_ref(e);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&reg->lock);
+    return e;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    const sv_graph_ent *x = *(sv_graph_ent *const *)a, *y = *(sv_graph_ent *const *)b;
+    return strcmp(x->desc->name, y->desc->name);
+}
+
+json_object *sv_registry_list(sv_registry *reg)
+{
+    json_object *arr = json_object_new_array();
+    pthread_mutex_lock(&reg->lock);
+    sv_graph_ent **sorted = malloc((reg->n_graphs + 1) * sizeof *sorted);
+    if (sorted) {
+        memcpy(sorted, reg->graphs, reg->n_graphs * sizeof *sorted);
+        qsort(sorted, reg->n_graphs, sizeof *sorted, by_name);
+        for (size_t i = 0; i < reg->n_graphs; i++)
+            json_object_array_add(arr, json_object_get(sorted[i]->info));
+        free(sorted);
+    }
+    pthread_mutex_unlock(&reg->lock);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "graphs", arr);
+    return o;
+}
+
+void sv_registry_free(sv_registry *reg)
+{
+    if (!reg)
+        return;
+    if (reg->watching) {
+        pthread_mutex_lock(&reg->stop_lock);
+        reg->stop = 1;
+        pthread_cond_signal(&reg->stop_cond);
+        pthread_mutex_unlock(&reg->stop_lock);
+        pthread_join(reg->watcher, NULL);
+    }
+    for (size_t i = 0; i < reg->n_graphs; i++)
+        sv_graph_ent_unref(reg->graphs[i]);
+    free(reg->graphs);
+    for (size_t i = 0; i < reg->n_files; i++)
+        free(reg->files[i].path);
+    free(reg->files);
+    rmdir(reg->copy_dir);
+    pthread_mutex_destroy(&reg->lock);
+    pthread_mutex_destroy(&reg->scan_lock);
+    pthread_mutex_destroy(&reg->stop_lock);
+    pthread_cond_destroy(&reg->stop_cond);
+    free(reg->dir);
+    free(reg);
+}

@@ -1,0 +1,65 @@
+/*
+ * registry.h - the graphs the daemon can run: loads every *.so in PLUGIN_DIR
+ * (strictly: ABI checked before anything else is read), watches the directory,
+ * and swaps versions under load.  Each loaded file is first copied to a
+ * private name, so replacing or deleting the original never touches code in
+ * use; a run pins the version it started on and the old version is finalised
+ * and unloaded when its last run ends ("pin, swap, reap").
+ */
+#ifndef SV_REGISTRY_H
+#define SV_REGISTRY_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <json-c/json.h>
+#include <sofiia/graph.h>
+
+/* One loaded version of one graph. */
+typedef struct sv_graph_ent {
+    atomic_int refs;          /* the registry's own + one per pinned run */
+    const sv_graph *desc;     /* inside the loaded copy */
+    json_object *schema;      /* parsed input_schema */
+    json_object *info;        /* the entry of GET /v1/graphs */
+    void *dl;                 /* dlopen handle */
+    char *path;               /* the file in PLUGIN_DIR */
+    char *copy;               /* the private copy that was dlopen()ed */
+    int has_overall_timeout;  /* input has timeouts.overall_sec */
+} sv_graph_ent;
+
+typedef struct sv_registry sv_registry;
+
+/* A registry over dir; private copies go under a fresh directory in tmpdir.
+ * `host` is handed to every graph's init(). */
+int sv_registry_new(const char *dir, const sv_host *host, sv_registry **out);
+/* Unload everything (waits for nothing: call when no run is left). */
+void sv_registry_free(sv_registry *reg);
+
+/* Look at the directory once: load new or changed files, drop removed ones.
+ * Returns the number of graphs now registered. */
+int sv_registry_scan(sv_registry *reg);
+/* Has a first scan completed? */
+int sv_registry_ready(sv_registry *reg);
+
+/* Scan every interval_ms on a thread of its own until sv_registry_free. */
+int sv_registry_watch(sv_registry *reg, long interval_ms);
+
+/* The current version of graph `name`, pinned (NULL if none). */
+sv_graph_ent *sv_registry_get(sv_registry *reg, const char *name);
+/* Pin / unpin a version; the last unpin finalises and unloads it. */
+void sv_graph_ent_ref(sv_graph_ent *e);
+void sv_graph_ent_unref(sv_graph_ent *e);
+/* A node of the version by name, or NULL. */
+const sv_node *sv_graph_ent_node(const sv_graph_ent *e, const char *name);
+
+/* {"graphs":[...]} sorted by name (new reference). */
+json_object *sv_registry_list(sv_registry *reg);
+
+/*
+ * Load one file as the registry would, without registering it: for tests and
+ * `sofiia-supervisor --check-plugin`.  0 and a pinned entry, or a negative
+ * code with a one-line reason in why.
+ */
+int sv_registry_load_file(const char *path, const char *copy_dir, const sv_host *host,
+                          sv_graph_ent **out, char *why, size_t why_len);
+
+#endif

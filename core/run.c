@@ -1,0 +1,225 @@
+/* run.c - a run's record, events and view in the store. */
+#include "run.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const g_status[] = {"queued", "running", "succeeded", "failed", "cancelled"};
+
+const char *sv_run_status_name(sv_run_status s)
+{
+    return (unsigned)s < 5 ? g_status[s] : "unknown";
+}
+
+int sv_run_status_parse(const char *s)
+{
+    for (int i = 0; s && i < 5; i++)
+        if (strcmp(s, g_status[i]) == 0)
+            return i;
+    return -1;
+}
+
+int sv_run_new(sv_store *st, sv_graph_ent *e, const char *workspace_id, const char *user_id,
+               const char *agent_id, json_object *input, sv_run **out)
+{
+    int rc = 0;
+    sv_run *r = calloc(1, sizeof *r);
+    if (!r) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    r->call_seq = calloc(e->desc->n_nodes + 1, sizeof *r->call_seq);
+    r->state = json_object_new_object();
+    if (!r->call_seq || !r->state) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    rc = sv_run_id_new(r->id);
+    if (rc < 0)
+        goto out;
+    sv_graph_ent_ref(e);
+    r->graph = e;
+    snprintf(r->workspace_id, sizeof r->workspace_id, "%s", workspace_id);
+    snprintf(r->user_id, sizeof r->user_id, "%s", user_id);
+    snprintf(r->agent_id, sizeof r->agent_id, "%s", agent_id);
+    r->input = input;
+    input = NULL;
+    r->status = SV_RUN_QUEUED;
+    r->node = sv_graph_ent_node(e, e->desc->entry);
+    r->created_us = sv_now_us();
+    atomic_init(&r->cancel, SV_STOP_NONE);
+    atomic_init(&r->refs, 1);
+    pthread_mutex_init(&r->lock, NULL);
+    r->store = st;
+out:
+    if (rc < 0 && r) {
+        free(r->call_seq);
+        json_object_put(r->state);
+        free(r);
+        r = NULL;
+    }
+    json_object_put(input);
+    *out = r;
+    return rc;
+}
+
+void sv_run_ref(sv_run *r)
+{
+    atomic_fetch_add(&r->refs, 1);
+}
+
+void sv_run_unref(sv_run *r)
+{
+    if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
+        return;
+    sv_graph_ent_unref(r->graph);
+    json_object_put(r->input);
+    json_object_put(r->state);
+    json_object_put(r->result);
+    free(r->call_seq);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+static json_object *ts_or_null(int64_t us)
+{
+    if (!us)
+        return NULL;
+    char buf[SV_TS_LEN];
+    sv_format_ts(us, buf);
+    return json_object_new_string(buf);
+}
+
+json_object *sv_run_record(const sv_run *r)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "run_id", json_object_new_string(r->id));
+    json_object_object_add(o, "graph", json_object_new_string(r->graph->desc->name));
+    json_object_object_add(o, "graph_version", json_object_new_string(r->graph->desc->version));
+    json_object_object_add(o, "status", json_object_new_string(sv_run_status_name(r->status)));
+    json_object_object_add(o, "workspace_id", json_object_new_string(r->workspace_id));
+    json_object_object_add(o, "user_id", json_object_new_string(r->user_id));
+    json_object_object_add(o, "agent_id", json_object_new_string(r->agent_id));
+    json_object_object_add(o, "created_at", ts_or_null(r->created_us));
+    json_object_object_add(o, "started_at", ts_or_null(r->started_us));
+    json_object_object_add(o, "finished_at", ts_or_null(r->finished_us));
+    json_object_object_add(o, "result", r->result ? json_object_get(r->result) : NULL);
+    json_object *err = NULL;
+    if (r->err_code[0]) {
+        err = json_object_new_object();
+        json_object_object_add(err, "code", json_object_new_string(r->err_code));
+        json_object_object_add(err, "message", json_object_new_string(r->err_message));
+    }
+    json_object_object_add(o, "error", err);
+    /* What another instance needs to resume the run after this one dies:
+     * never shown to callers. */
+    if (!sv_run_status_final(r->status)) {
+        json_object *cp = json_object_new_object();
+        json_object_object_add(cp, "node",
+                               r->node ? json_object_new_string(r->node->name) : NULL);
+        json_object_object_add(cp, "input", json_object_get(r->input));
+        json_object_object_add(cp, "state", json_object_get(r->state));
+        json_object *seq = json_object_new_array();
+        for (uint32_t i = 0; i <= r->graph->desc->n_nodes; i++)
+            json_object_array_add(seq, json_object_new_int64(r->call_seq[i]));
+        json_object_object_add(cp, "call_seq", seq);
+        json_object_object_add(o, "checkpoint", cp);
+    }
+    return o;
+}
+
+static int put_record(sv_run *r, int create)
+{
+    json_object *rec = sv_run_record(r);
+    const char *text = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+    int rc = create ? r->store->ops->run_create(r->store, r->id, text, r->created_us)
+                    : r->store->ops->run_put(r->store, r->id, text);
+    json_object_put(rec);
+    return rc;
+}
+
+int sv_run_store_create(sv_run *r)
+{
+    return put_record(r, 1);
+}
+
+int sv_run_save(sv_run *r)
+{
+    int rc = put_record(r, 0);
+    if (rc < 0)
+        sv_logf(SV_LEVEL_ERROR, "run %s: cannot save its record: %s", r->id, strerror(-rc));
+    return rc;
+}
+
+int sv_run_event(sv_run *r, const char *type, const char *node, json_object *details)
+{
+    char ts[SV_TS_LEN];
+    sv_format_ts(sv_now_us(), ts);
+    json_object *ev = json_object_new_object();
+    json_object_object_add(ev, "ts", json_object_new_string(ts));
+    json_object_object_add(ev, "type", json_object_new_string(type));
+    json_object_object_add(ev, "node", node ? json_object_new_string(node) : NULL);
+    json_object_object_add(ev, "details", details ? details : json_object_new_object());
+    int rc = r->store->ops->event_append(
+        r->store, r->id, json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN),
+        SV_EVENTS_CAP);
+    json_object_put(ev);
+    return rc;
+}
+
+int sv_run_view(sv_store *st, const char *run_id, json_object **out)
+{
+    int rc = 0;
+    char *text = NULL;
+    sv_strvec events = {0};
+    uint64_t dropped = 0;
+    json_object *view = NULL;
+    *out = NULL;
+    rc = st->ops->run_get(st, run_id, &text);
+    if (rc < 0)
+        goto out;
+    view = json_tokener_parse(text);
+    if (!view || !json_object_is_type(view, json_type_object)) {
+        rc = -EIO;
+        goto out;
+    }
+    json_object_object_del(view, "checkpoint");
+    rc = st->ops->events_get(st, run_id, &events, &dropped);
+    if (rc == -ENOENT) {
+        rc = 0; /* a run with no events yet */
+    } else if (rc < 0) {
+        goto out;
+    }
+    json_object *arr = json_object_new_array_ext((int)events.n);
+    for (size_t i = 0; i < events.n; i++) {
+        json_object *ev = json_tokener_parse(events.v[i]);
+        if (ev)
+            json_object_array_add(arr, ev);
+    }
+    json_object_object_add(view, "events", arr);
+    json_object_object_add(view, "events_dropped", json_object_new_int64((int64_t)dropped));
+    *out = view;
+    view = NULL;
+out:
+    json_object_put(view);
+    sv_strvec_free(&events);
+    free(text);
+    return rc;
+}
+
+json_object *sv_run_summary(json_object *record)
+{
+    static const char *const keys[] = {"run_id",     "graph",      "graph_version", "status",
+                                       "workspace_id", "user_id",  "agent_id",      "created_at",
+                                       "started_at", "finished_at", "error",        NULL};
+    json_object *o = json_object_new_object();
+    for (const char *const *k = keys; *k; k++) {
+        json_object *v = NULL;
+        if (json_object_object_get_ex(record, *k, &v))
+            json_object_object_add(o, *k, json_object_get(v));
+    }
+    return o;
+}

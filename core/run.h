@@ -1,0 +1,105 @@
+/*
+ * run.h - one run of a graph: its identity, its pinned graph version, its
+ * input/state/result, and its record and events in the store.
+ *
+ * The store holds the truth callers read (GET /v1/runs/{id}); the sv_run
+ * here is the executor's working copy while the run is alive in this
+ * process.  A run is touched by one worker at a time; `lock` guards the
+ * fields that the HTTP thread and the timer also touch (status, where,
+ * cancel bookkeeping).
+ */
+#ifndef SV_RUN_H
+#define SV_RUN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <json-c/json.h>
+
+#include "registry.h"
+#include "store.h"
+#include "util.h"
+
+typedef enum sv_run_status {
+    SV_RUN_QUEUED = 0,
+    SV_RUN_RUNNING,
+    SV_RUN_SUCCEEDED,
+    SV_RUN_FAILED,
+    SV_RUN_CANCELLED,
+} sv_run_status;
+
+/* Where a live run is: exactly one place at a time. */
+typedef enum sv_run_where {
+    SV_WHERE_QUEUE = 0, /* in the executor's runnable queue */
+    SV_WHERE_WORKER,    /* a worker is executing a node */
+    SV_WHERE_TIMER,     /* parked until a delay passes */
+    SV_WHERE_DONE,      /* finished; only references keep it */
+} sv_run_where;
+
+/* Values of sv_run.cancel: why the run must stop. */
+enum { SV_STOP_NONE = 0, SV_STOP_USER = 1, SV_STOP_TIMEOUT = 2, SV_STOP_SHUTDOWN = 3 };
+
+#define SV_ID_MAX 128
+#define SV_EVENTS_CAP 1000
+
+typedef struct sv_run {
+    char id[SV_RUN_ID_LEN];
+    sv_graph_ent *graph; /* pinned for the run's life */
+    char workspace_id[SV_ID_MAX + 1];
+    char user_id[SV_ID_MAX + 1];
+    char agent_id[SV_ID_MAX + 1];
+    json_object *input;  /* validated, defaults filled */
+    json_object *state;  /* the graph's own, checkpointed after each node */
+    json_object *result; /* NULL until set */
+    char err_code[64];
+    char err_message[256];
+    sv_run_status status;
+    const sv_node *node;  /* the node to run next */
+    uint32_t *call_seq;   /* per node: tool calls made, for call_id */
+    int64_t created_us, started_us, finished_us;
+    int64_t deadline_mono_ms; /* 0 = none */
+    atomic_int cancel;        /* SV_STOP_* */
+    int on_cancel_done;
+    /* guarded by lock */
+    pthread_mutex_t lock;
+    sv_run_where where;
+    uint64_t park_gen; /* bumps when a parked run is woken early */
+    atomic_int refs;
+    sv_store *store;
+    void *exec;              /* the executor running it */
+    struct sv_run *q_next;   /* runnable queue link (executor) */
+    struct sv_run *map_next; /* live-run map chain (executor) */
+} sv_run;
+
+const char *sv_run_status_name(sv_run_status s);
+/* "queued" -> SV_RUN_QUEUED; -1 when unknown. */
+int sv_run_status_parse(const char *s);
+static inline int sv_run_status_final(sv_run_status s)
+{
+    return s >= SV_RUN_SUCCEEDED;
+}
+
+/* A new run (one reference) of graph e; takes ownership of input. */
+int sv_run_new(sv_store *st, sv_graph_ent *e, const char *workspace_id, const char *user_id,
+               const char *agent_id, json_object *input, sv_run **out);
+void sv_run_ref(sv_run *r);
+void sv_run_unref(sv_run *r);
+
+/* The stored record (status, ids, timestamps, result, error, checkpoint). */
+json_object *sv_run_record(const sv_run *r);
+/* Create the record in the store (-EEXIST, -EIO ...). */
+int sv_run_store_create(sv_run *r);
+/* Write the record again (after every node and on every status change). */
+int sv_run_save(sv_run *r);
+/* Append an event {"ts","type","node","details"}; details is consumed. */
+int sv_run_event(sv_run *r, const char *type, const char *node, json_object *details);
+
+/*
+ * The run view of GET /v1/runs/{id} from the store: record minus checkpoint,
+ * plus events and events_dropped.  -ENOENT, -EIO.
+ */
+int sv_run_view(sv_store *st, const char *run_id, json_object **out);
+/* The summary of one run for listings (from its record, new reference). */
+json_object *sv_run_summary(json_object *record);
+
+#endif

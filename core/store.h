@@ -1,0 +1,68 @@
+/*
+ * store.h - where runs live.  A table of functions so the embedded in-memory
+ * backend (one process, not durable) and Redis (shared, durable) are
+ * interchangeable.  Every record is JSON text; every key expires RUN_TTL_SEC
+ * after its last write.  All functions are thread-safe and return 0 or a
+ * negative errno: -ENOENT (absent or expired), -EEXIST, -ENOMEM, -EIO (the
+ * backend is down).
+ */
+#ifndef SV_STORE_H
+#define SV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A list of malloc'd strings, freed with sv_strvec_free. */
+typedef struct sv_strvec {
+    char **v;
+    size_t n;
+} sv_strvec;
+void sv_strvec_free(sv_strvec *sv);
+
+typedef struct sv_store sv_store;
+
+typedef struct sv_store_ops {
+    const char *name; /* "memory", "redis" */
+    /* Is the backend answering?  0 or -EIO. */
+    int (*ping)(sv_store *st);
+    /* Create a run record; -EEXIST if the id is taken.  Indexes it for listing. */
+    int (*run_create)(sv_store *st, const char *run_id, const char *json, int64_t created_us);
+    /* Replace an existing run record (-ENOENT if it expired). */
+    int (*run_put)(sv_store *st, const char *run_id, const char *json);
+    /* Read a run record into *json (malloc'd). */
+    int (*run_get)(sv_store *st, const char *run_id, char **json);
+    /* Run ids, newest first, at most `max`. */
+    int (*run_list)(sv_store *st, size_t max, sv_strvec *ids);
+    /* Append an event; keep the newest `cap`, counting the dropped ones. */
+    int (*event_append)(sv_store *st, const char *run_id, const char *json, size_t cap);
+    /* All kept events, oldest first, and how many were dropped. */
+    int (*events_get)(sv_store *st, const char *run_id, sv_strvec *events, uint64_t *dropped);
+    /* The cancel flag of a run: set it, read it (0/1). */
+    int (*cancel_set)(sv_store *st, const char *run_id);
+    int (*cancel_get)(sv_store *st, const char *run_id, int *flag);
+    /* Claim key for value unless claimed: 0, or -EEXIST with *existing
+     * (malloc'd) set to the value that holds it. */
+    int (*idem_claim)(sv_store *st, const char *key, const char *value, char **existing);
+    /* Release a claim (start failed after claiming). */
+    int (*idem_release)(sv_store *st, const char *key);
+    /* Queue of runnable run ids shared by the daemon instances. */
+    int (*queue_push)(sv_store *st, const char *run_id);
+    /* Pop the oldest; -ENOENT when empty. */
+    int (*queue_pop)(sv_store *st, char **run_id);
+    void (*destroy)(sv_store *st);
+} sv_store_ops;
+
+struct sv_store {
+    const sv_store_ops *ops;
+    int64_t ttl_sec;
+};
+
+/* The embedded backend; `ttl_sec` > 0. */
+int sv_store_mem_new(int64_t ttl_sec, sv_store **out);
+/* The same with the clock that expiry reads (milliseconds, any epoch) injected,
+ * so tests can move time; it is called under the store's lock and must not
+ * call the store. */
+int sv_store_mem_new_clock(int64_t ttl_sec, int64_t (*now_ms)(void *arg), void *arg,
+                           sv_store **out);
+
+#endif

@@ -1,0 +1,936 @@
+/*
+ * store_mem.c - the embedded store: one process, not durable.
+ *
+ * Runs and idempotency claims live in chained hash tables keyed by SipHash
+ * with a random per-store key: idempotency keys come from clients, so the
+ * table must not be something a client can flood into one chain.
+ *
+ * Every entry also sits on an expiry list kept in last-write order.  The TTL
+ * is one value per store, so last-write order is expiry order and both lazy
+ * expiry (on access) and the sweep (a few entries from the head per call)
+ * are O(1); memory stays bounded under steady load with no background thread.
+ *
+ * Runs also sit on a list ordered by (created_us, insertion), which run_list
+ * walks from the newest end.  created_us comes from the daemon's clock, so a
+ * new run nearly always goes at the tail; only one created "in the past" walks
+ * back over the runs that are newer than it.
+ *
+ * One mutex guards everything.  Values are opaque strings: they are copied
+ * before the lock is taken, and entries that expire are unlinked under it but
+ * freed after it is dropped, so a critical section is a few pointer moves.
+ * The injected clock is called with the lock held and must not call back in.
+ */
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Entries examined per call at the head of each expiry list.  Each write adds
+ * at most one entry, so any budget above one keeps up with the expiries. */
+#define SV_MEM_SWEEP_BUDGET 16
+#define SV_MEM_MIN_BUCKETS 64
+/* A run's event ring starts small and doubles up to the cap: most runs log a
+ * few dozen events, and 1000 slots each for 100k runs would be 800 MB. */
+#define SV_MEM_MIN_EVENTS 16
+
+#define SV_MEM_CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* ---- circular doubly linked lists with a sentinel ---- */
+
+struct link {
+    struct link *prev, *next;
+};
+
+static void link_init(struct link *l)
+{
+    l->prev = l->next = l;
+}
+
+static void link_del(struct link *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = l;
+}
+
+static void link_add_before(struct link *pos, struct link *l)
+{
+    l->prev = pos->prev;
+    l->next = pos;
+    pos->prev->next = l;
+    pos->prev = l;
+}
+
+/* ---- SipHash-2-4 ---- */
+
+static uint64_t rotl64(uint64_t x, int b)
+{
+    return (x << b) | (x >> (64 - b));
+}
+
+static uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void sip_round(uint64_t v[4])
+{
+    v[0] += v[1];
+    v[1] = rotl64(v[1], 13);
+    v[1] ^= v[0];
+    v[0] = rotl64(v[0], 32);
+    v[2] += v[3];
+    v[3] = rotl64(v[3], 16);
+    v[3] ^= v[2];
+    v[0] += v[3];
+    v[3] = rotl64(v[3], 21);
+    v[3] ^= v[0];
+    v[2] += v[1];
+    v[1] = rotl64(v[1], 17);
+    v[1] ^= v[2];
+    v[2] = rotl64(v[2], 32);
+}
+
+static uint64_t siphash(const uint64_t k[2], const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t v[4] = {0x736f6d6570736575ULL ^ k[0], 0x646f72616e646f6dULL ^ k[1],
+                     0x6c7967656e657261ULL ^ k[0], 0x7465646279746573ULL ^ k[1]};
+    size_t full = len & ~(size_t)7;
+    for (size_t i = 0; i < full; i += 8) {
+        uint64_t m = load_le64(p + i);
+        v[3] ^= m;
+        sip_round(v);
+        sip_round(v);
+        v[0] ^= m;
+    }
+    uint64_t b = (uint64_t)len << 56;
+    for (size_t i = 0; i < (len & 7); i++)
+        b |= (uint64_t)p[full + i] << (8 * i);
+    v[3] ^= b;
+    sip_round(v);
+    sip_round(v);
+    v[0] ^= b;
+    v[2] ^= 0xff;
+    for (int i = 0; i < 4; i++)
+        sip_round(v);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* ---- intrusive chained hash table; grows at load factor 1 ---- */
+
+struct hnode {
+    struct hnode *next;
+    uint64_t hash;
+    char *key;
+};
+
+struct htab {
+    struct hnode **b;
+    size_t mask;
+    size_t n;
+};
+
+static int htab_init(struct htab *t)
+{
+    t->b = calloc(SV_MEM_MIN_BUCKETS, sizeof *t->b);
+    if (!t->b)
+        return -ENOMEM;
+    t->mask = SV_MEM_MIN_BUCKETS - 1;
+    t->n = 0;
+    return 0;
+}
+
+static struct hnode *htab_find(const struct htab *t, uint64_t hash, const char *key)
+{
+    for (struct hnode *h = t->b[hash & t->mask]; h; h = h->next)
+        if (h->hash == hash && strcmp(h->key, key) == 0)
+            return h;
+    return NULL;
+}
+
+static void htab_grow(struct htab *t)
+{
+    size_t nb = (t->mask + 1) * 2;
+    if (nb > SIZE_MAX / sizeof *t->b)
+        return;
+    struct hnode **b = calloc(nb, sizeof *b);
+    /* Without memory the table just stays fuller: slower, never wrong, so
+     * the insert that asked for the growth still succeeds. */
+    if (!b)
+        return;
+    for (size_t i = 0; i <= t->mask; i++) {
+        struct hnode *h = t->b[i];
+        while (h) {
+            struct hnode *next = h->next;
+            size_t j = h->hash & (nb - 1);
+            h->next = b[j];
+            b[j] = h;
+            h = next;
+        }
+    }
+    free(t->b);
+    t->b = b;
+    t->mask = nb - 1;
+}
+
+static void htab_insert(struct htab *t, struct hnode *h)
+{
+    if (t->n > t->mask)
+        htab_grow(t);
+    size_t i = h->hash & t->mask;
+    h->next = t->b[i];
+    t->b[i] = h;
+    t->n++;
+}
+
+static void htab_remove(struct htab *t, struct hnode *h)
+{
+    struct hnode **pp = &t->b[h->hash & t->mask];
+    while (*pp != h)
+        pp = &(*pp)->next;
+    *pp = h->next;
+    h->next = NULL;
+    t->n--;
+}
+
+/* ---- entries ---- */
+
+struct run {
+    struct hnode h; /* first: table nodes convert to runs */
+    struct link exp;
+    struct link ord;
+    char *json;
+    int64_t created_us;
+    uint64_t seq;
+    int64_t expires_ms;
+    int cancelled;
+    /* Ring of event strings: ev_n of them from ev_head, oldest first. */
+    char **ev;
+    size_t ev_alloc, ev_head, ev_n;
+    uint64_t ev_dropped;
+};
+
+struct claim {
+    struct hnode h; /* first: table nodes convert to claims */
+    struct link exp;
+    char *value;
+    int64_t expires_ms;
+};
+
+struct qnode {
+    struct qnode *next;
+    char *run_id;
+};
+
+struct mem {
+    sv_store base; /* first: the sv_store handed out converts back */
+    pthread_mutex_t lock;
+    int64_t (*now_ms)(void *arg);
+    void *clock_arg;
+    int64_t ttl_ms;
+    uint64_t hash_key[2];
+    struct htab runs;
+    struct link runs_exp; /* oldest write first */
+    struct link runs_ord; /* oldest created first */
+    uint64_t seq;
+    size_t n_events;
+    struct htab claims;
+    struct link claims_exp;
+    struct qnode *q_head, **q_tail;
+    size_t q_len;
+};
+
+/* Entries unlinked under the lock, freed once it is dropped. */
+struct reap {
+    struct hnode *runs, *claims;
+};
+
+static void run_free(struct run *r)
+{
+    for (size_t i = 0; i < r->ev_n; i++)
+        free(r->ev[(r->ev_head + i) % r->ev_alloc]);
+    free(r->ev);
+    free(r->json);
+    free(r->h.key);
+    free(r);
+}
+
+static void claim_free(struct claim *c)
+{
+    free(c->value);
+    free(c->h.key);
+    free(c);
+}
+
+static void reap_free(struct reap *rp)
+{
+    while (rp->runs) {
+        struct hnode *h = rp->runs;
+        rp->runs = h->next;
+        run_free((struct run *)h);
+    }
+    while (rp->claims) {
+        struct hnode *h = rp->claims;
+        rp->claims = h->next;
+        claim_free((struct claim *)h);
+    }
+}
+
+static void run_unlink(struct mem *m, struct run *r, struct reap *rp)
+{
+    htab_remove(&m->runs, &r->h);
+    link_del(&r->exp);
+    link_del(&r->ord);
+    m->n_events -= r->ev_n;
+    r->h.next = rp->runs;
+    rp->runs = &r->h;
+}
+
+static void claim_unlink(struct mem *m, struct claim *c, struct reap *rp)
+{
+    htab_remove(&m->claims, &c->h);
+    link_del(&c->exp);
+    c->h.next = rp->claims;
+    rp->claims = &c->h;
+}
+
+static int64_t expiry_of(const struct mem *m, int64_t now)
+{
+    return now > INT64_MAX - m->ttl_ms ? INT64_MAX : now + m->ttl_ms;
+}
+
+/* A write: the run lives another TTL and moves to the back of the expiry list. */
+static void run_touch(struct mem *m, struct run *r, int64_t now)
+{
+    r->expires_ms = expiry_of(m, now);
+    link_del(&r->exp);
+    link_add_before(&m->runs_exp, &r->exp);
+}
+
+static void sweep(struct mem *m, int64_t now, struct reap *rp)
+{
+    for (int i = 0; i < SV_MEM_SWEEP_BUDGET && m->runs_exp.next != &m->runs_exp; i++) {
+        struct run *r = SV_MEM_CONTAINER(m->runs_exp.next, struct run, exp);
+        if (now < r->expires_ms)
+            break;
+        run_unlink(m, r, rp);
+    }
+    for (int i = 0; i < SV_MEM_SWEEP_BUDGET && m->claims_exp.next != &m->claims_exp; i++) {
+        struct claim *c = SV_MEM_CONTAINER(m->claims_exp.next, struct claim, exp);
+        if (now < c->expires_ms)
+            break;
+        claim_unlink(m, c, rp);
+    }
+}
+
+/* Take the lock, read the clock and sweep; returns the time. */
+static int64_t mem_enter(struct mem *m, struct reap *rp)
+{
+    pthread_mutex_lock(&m->lock);
+    int64_t now = m->now_ms(m->clock_arg);
+    sweep(m, now, rp);
+    return now;
+}
+
+static void mem_leave(struct mem *m, struct reap *rp)
+{
+    pthread_mutex_unlock(&m->lock);
+    reap_free(rp);
+}
+
+static uint64_t key_hash(const struct mem *m, const char *key)
+{
+    return siphash(m->hash_key, key, strlen(key));
+}
+
+/* The live run with this id, or NULL; an expired one is unlinked on the way. */
+static struct run *run_find(struct mem *m, const char *id, uint64_t hash, int64_t now,
+                            struct reap *rp)
+{
+    struct run *r = (struct run *)htab_find(&m->runs, hash, id);
+    if (r && now >= r->expires_ms) {
+        run_unlink(m, r, rp);
+        r = NULL;
+    }
+    return r;
+}
+
+static struct claim *claim_find(struct mem *m, const char *key, uint64_t hash, int64_t now,
+                                struct reap *rp)
+{
+    struct claim *c = (struct claim *)htab_find(&m->claims, hash, key);
+    if (c && now >= c->expires_ms) {
+        claim_unlink(m, c, rp);
+        c = NULL;
+    }
+    return c;
+}
+
+/* Keep runs_ord sorted by created_us; equal times stay in insertion order. */
+static void ord_insert(struct mem *m, struct run *r)
+{
+    struct link *pos = m->runs_ord.prev;
+    while (pos != &m->runs_ord &&
+           SV_MEM_CONTAINER(pos, struct run, ord)->created_us > r->created_us)
+        pos = pos->prev;
+    link_add_before(pos->next, &r->ord);
+}
+
+/* Room for one more event below `cap`: double the ring, oldest moved to 0. */
+static int ring_grow(struct run *r, size_t cap)
+{
+    size_t alloc = r->ev_alloc ? r->ev_alloc * 2 : SV_MEM_MIN_EVENTS;
+    if (alloc > cap || alloc < r->ev_alloc)
+        alloc = cap;
+    if (alloc > SIZE_MAX / sizeof(char *))
+        return -ENOMEM;
+    char **ev = malloc(alloc * sizeof *ev);
+    if (!ev)
+        return -ENOMEM;
+    for (size_t i = 0; i < r->ev_n; i++)
+        ev[i] = r->ev[(r->ev_head + i) % r->ev_alloc];
+    free(r->ev);
+    r->ev = ev;
+    r->ev_alloc = alloc;
+    r->ev_head = 0;
+    return 0;
+}
+
+/* ---- the backend table ---- */
+
+static int mem_ping(sv_store *st)
+{
+    return st ? 0 : -EINVAL;
+}
+
+static int mem_run_create(sv_store *st, const char *run_id, const char *json, int64_t created_us)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    struct run *r = NULL;
+    int rc = 0;
+
+    if (!st || !run_id || !json)
+        return -EINVAL;
+    r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    r->h.key = strdup(run_id);
+    r->json = strdup(json);
+    if (!r->h.key || !r->json) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    r->h.hash = key_hash(m, run_id);
+    r->created_us = created_us;
+    link_init(&r->exp);
+    link_init(&r->ord);
+
+    int64_t now = mem_enter(m, &rp);
+    if (run_find(m, run_id, r->h.hash, now, &rp)) {
+        rc = -EEXIST;
+    } else {
+        r->seq = ++m->seq;
+        htab_insert(&m->runs, &r->h);
+        ord_insert(m, r);
+        run_touch(m, r, now);
+        r = NULL;
+    }
+    mem_leave(m, &rp);
+out:
+    if (r)
+        run_free(r);
+    return rc;
+}
+
+static int mem_run_put(sv_store *st, const char *run_id, const char *json)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    char *copy = NULL;
+    int rc = 0;
+
+    if (!st || !run_id || !json)
+        return -EINVAL;
+    copy = strdup(json);
+    if (!copy)
+        return -ENOMEM;
+    uint64_t hash = key_hash(m, run_id);
+
+    int64_t now = mem_enter(m, &rp);
+    struct run *r = run_find(m, run_id, hash, now, &rp);
+    if (!r) {
+        rc = -ENOENT;
+        goto out;
+    }
+    /* Swap so the old record is freed outside the lock. */
+    char *old = r->json;
+    r->json = copy;
+    copy = old;
+    run_touch(m, r, now);
+out:
+    mem_leave(m, &rp);
+    free(copy);
+    return rc;
+}
+
+static int mem_run_get(sv_store *st, const char *run_id, char **json)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    int rc = 0;
+
+    if (!st || !run_id || !json)
+        return -EINVAL;
+    *json = NULL;
+    uint64_t hash = key_hash(m, run_id);
+
+    int64_t now = mem_enter(m, &rp);
+    struct run *r = run_find(m, run_id, hash, now, &rp);
+    if (!r) {
+        rc = -ENOENT;
+        goto out;
+    }
+    *json = strdup(r->json);
+    if (!*json)
+        rc = -ENOMEM;
+out:
+    mem_leave(m, &rp);
+    return rc;
+}
+
+static int mem_run_list(sv_store *st, size_t max, sv_strvec *ids)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    char **v = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (!st || !ids)
+        return -EINVAL;
+    ids->v = NULL;
+    ids->n = 0;
+
+    int64_t now = mem_enter(m, &rp);
+    size_t want = max < m->runs.n ? max : m->runs.n;
+    if (want == 0)
+        goto out;
+    v = malloc(want * sizeof *v);
+    if (!v) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    struct link *pos = m->runs_ord.prev;
+    while (pos != &m->runs_ord && n < want) {
+        struct run *r = SV_MEM_CONTAINER(pos, struct run, ord);
+        pos = pos->prev;
+        /* Expiry follows the last write, not creation: expired runs can sit
+         * anywhere in this order, and this walk is as good a time as any to
+         * reclaim them. */
+        if (now >= r->expires_ms) {
+            run_unlink(m, r, &rp);
+            continue;
+        }
+        v[n] = strdup(r->h.key);
+        if (!v[n]) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        n++;
+    }
+out:
+    mem_leave(m, &rp);
+    if (rc < 0 || n == 0) {
+        for (size_t i = 0; i < n; i++)
+            free(v[i]);
+        free(v);
+    } else {
+        ids->v = v;
+        ids->n = n;
+    }
+    return rc;
+}
+
+static int mem_event_append(sv_store *st, const char *run_id, const char *json, size_t cap)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    char *copy = NULL;
+    int rc = 0;
+
+    if (!st || !run_id || !json || cap == 0)
+        return -EINVAL;
+    copy = strdup(json);
+    if (!copy)
+        return -ENOMEM;
+    uint64_t hash = key_hash(m, run_id);
+
+    int64_t now = mem_enter(m, &rp);
+    struct run *r = run_find(m, run_id, hash, now, &rp);
+    if (!r) {
+        rc = -ENOENT;
+        goto out;
+    }
+    if (r->ev_n < cap && r->ev_n == r->ev_alloc) {
+        rc = ring_grow(r, cap);
+        if (rc < 0)
+            goto out;
+    }
+    /* Usually drops one; more only when a caller lowered the cap. */
+    while (r->ev_n >= cap) {
+        free(r->ev[r->ev_head]);
+        r->ev_head = (r->ev_head + 1) % r->ev_alloc;
+        r->ev_n--;
+        r->ev_dropped++;
+        m->n_events--;
+    }
+    r->ev[(r->ev_head + r->ev_n) % r->ev_alloc] = copy;
+    copy = NULL;
+    r->ev_n++;
+    m->n_events++;
+    run_touch(m, r, now);
+out:
+    mem_leave(m, &rp);
+    free(copy);
+    return rc;
+}
+
+static int mem_events_get(sv_store *st, const char *run_id, sv_strvec *events, uint64_t *dropped)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    char **v = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (!st || !run_id || !events || !dropped)
+        return -EINVAL;
+    events->v = NULL;
+    events->n = 0;
+    *dropped = 0;
+    uint64_t hash = key_hash(m, run_id);
+
+    int64_t now = mem_enter(m, &rp);
+    struct run *r = run_find(m, run_id, hash, now, &rp);
+    if (!r) {
+        rc = -ENOENT;
+        goto out;
+    }
+    if (r->ev_n > 0) {
+        v = malloc(r->ev_n * sizeof *v);
+        if (!v) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        for (; n < r->ev_n; n++) {
+            v[n] = strdup(r->ev[(r->ev_head + n) % r->ev_alloc]);
+            if (!v[n]) {
+                rc = -ENOMEM;
+                goto out;
+            }
+        }
+    }
+    *dropped = r->ev_dropped;
+out:
+    mem_leave(m, &rp);
+    if (rc < 0) {
+        for (size_t i = 0; i < n; i++)
+            free(v[i]);
+        free(v);
+    } else {
+        events->v = v;
+        events->n = n;
+    }
+    return rc;
+}
+
+static int mem_cancel_set(sv_store *st, const char *run_id)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    int rc = 0;
+
+    if (!st || !run_id)
+        return -EINVAL;
+    uint64_t hash = key_hash(m, run_id);
+
+    int64_t now = mem_enter(m, &rp);
+    struct run *r = run_find(m, run_id, hash, now, &rp);
+    if (!r) {
+        rc = -ENOENT;
+        goto out;
+    }
+    r->cancelled = 1;
+    run_touch(m, r, now);
+out:
+    mem_leave(m, &rp);
+    return rc;
+}
+
+static int mem_cancel_get(sv_store *st, const char *run_id, int *flag)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    int rc = 0;
+
+    if (!st || !run_id || !flag)
+        return -EINVAL;
+    *flag = 0;
+    uint64_t hash = key_hash(m, run_id);
+
+    int64_t now = mem_enter(m, &rp);
+    struct run *r = run_find(m, run_id, hash, now, &rp);
+    if (!r) {
+        rc = -ENOENT;
+        goto out;
+    }
+    *flag = r->cancelled;
+out:
+    mem_leave(m, &rp);
+    return rc;
+}
+
+static int mem_idem_claim(sv_store *st, const char *key, const char *value, char **existing)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    struct claim *c = NULL;
+    int rc = 0;
+
+    if (!st || !key || !value || !existing)
+        return -EINVAL;
+    *existing = NULL;
+    c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->h.key = strdup(key);
+    c->value = strdup(value);
+    if (!c->h.key || !c->value) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    c->h.hash = key_hash(m, key);
+    link_init(&c->exp);
+
+    int64_t now = mem_enter(m, &rp);
+    struct claim *held = claim_find(m, key, c->h.hash, now, &rp);
+    if (held) {
+        *existing = strdup(held->value);
+        rc = *existing ? -EEXIST : -ENOMEM;
+    } else {
+        c->expires_ms = expiry_of(m, now);
+        htab_insert(&m->claims, &c->h);
+        link_add_before(&m->claims_exp, &c->exp);
+        c = NULL;
+    }
+    mem_leave(m, &rp);
+out:
+    if (c)
+        claim_free(c);
+    return rc;
+}
+
+static int mem_idem_release(sv_store *st, const char *key)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    int rc = 0;
+
+    if (!st || !key)
+        return -EINVAL;
+    uint64_t hash = key_hash(m, key);
+
+    int64_t now = mem_enter(m, &rp);
+    struct claim *c = claim_find(m, key, hash, now, &rp);
+    if (c)
+        claim_unlink(m, c, &rp);
+    else
+        rc = -ENOENT;
+    mem_leave(m, &rp);
+    return rc;
+}
+
+static int mem_queue_push(sv_store *st, const char *run_id)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    struct qnode *q = NULL;
+
+    if (!st || !run_id)
+        return -EINVAL;
+    q = malloc(sizeof *q);
+    if (!q)
+        return -ENOMEM;
+    q->next = NULL;
+    q->run_id = strdup(run_id);
+    if (!q->run_id) {
+        free(q);
+        return -ENOMEM;
+    }
+
+    mem_enter(m, &rp);
+    *m->q_tail = q;
+    m->q_tail = &q->next;
+    m->q_len++;
+    mem_leave(m, &rp);
+    return 0;
+}
+
+static int mem_queue_pop(sv_store *st, char **run_id)
+{
+    struct mem *m = (struct mem *)st;
+    struct reap rp = {0};
+    struct qnode *q;
+
+    if (!st || !run_id)
+        return -EINVAL;
+    *run_id = NULL;
+
+    mem_enter(m, &rp);
+    q = m->q_head;
+    if (q) {
+        m->q_head = q->next;
+        if (!m->q_head)
+            m->q_tail = &m->q_head;
+        m->q_len--;
+    }
+    mem_leave(m, &rp);
+    if (!q)
+        return -ENOENT;
+    *run_id = q->run_id;
+    free(q);
+    return 0;
+}
+
+static void mem_destroy(sv_store *st)
+{
+    struct mem *m = (struct mem *)st;
+
+    if (!m)
+        return;
+    while (m->runs_ord.next != &m->runs_ord) {
+        struct run *r = SV_MEM_CONTAINER(m->runs_ord.next, struct run, ord);
+        link_del(&r->ord);
+        run_free(r);
+    }
+    while (m->claims_exp.next != &m->claims_exp) {
+        struct claim *c = SV_MEM_CONTAINER(m->claims_exp.next, struct claim, exp);
+        link_del(&c->exp);
+        claim_free(c);
+    }
+    while (m->q_head) {
+        struct qnode *q = m->q_head;
+        m->q_head = q->next;
+        free(q->run_id);
+        free(q);
+    }
+    free(m->runs.b);
+    free(m->claims.b);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
+static const sv_store_ops mem_ops = {
+    .name = "memory",
+    .ping = mem_ping,
+    .run_create = mem_run_create,
+    .run_put = mem_run_put,
+    .run_get = mem_run_get,
+    .run_list = mem_run_list,
+    .event_append = mem_event_append,
+    .events_get = mem_events_get,
+    .cancel_set = mem_cancel_set,
+    .cancel_get = mem_cancel_get,
+    .idem_claim = mem_idem_claim,
+    .idem_release = mem_idem_release,
+    .queue_push = mem_queue_push,
+    .queue_pop = mem_queue_pop,
+    .destroy = mem_destroy,
+};
+
+/* Monotonic: a wall-clock step must not expire or resurrect runs. */
+static int64_t mem_default_clock(void *arg)
+{
+    (void)arg;
+    return sv_mono_ms();
+}
+
+int sv_store_mem_new_clock(int64_t ttl_sec, int64_t (*now_ms)(void *arg), void *arg, sv_store **out)
+{
+    struct mem *m = NULL;
+    int rc;
+
+    if (!out || !now_ms || ttl_sec <= 0)
+        return -EINVAL;
+    *out = NULL;
+    m = calloc(1, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    rc = sv_random_bytes(m->hash_key, sizeof m->hash_key);
+    if (rc < 0)
+        goto out;
+    rc = htab_init(&m->runs);
+    if (rc < 0)
+        goto out;
+    rc = htab_init(&m->claims);
+    if (rc < 0)
+        goto out;
+    rc = -pthread_mutex_init(&m->lock, NULL);
+    if (rc < 0)
+        goto out;
+    m->base.ops = &mem_ops;
+    m->base.ttl_sec = ttl_sec;
+    m->ttl_ms = ttl_sec > INT64_MAX / 1000 ? INT64_MAX : ttl_sec * 1000;
+    m->now_ms = now_ms;
+    m->clock_arg = arg;
+    link_init(&m->runs_exp);
+    link_init(&m->runs_ord);
+    link_init(&m->claims_exp);
+    m->q_head = NULL;
+    m->q_tail = &m->q_head;
+    *out = &m->base;
+out:
+    if (rc < 0) {
+        free(m->runs.b);
+        free(m->claims.b);
+        free(m);
+    }
+    return rc;
+}
+
+int sv_store_mem_new(int64_t ttl_sec, sv_store **out)
+{
+    return sv_store_mem_new_clock(ttl_sec, mem_default_clock, NULL, out);
+}
+
+/* Test hook, declared by tests/unit/test_store_mem.c rather than store.h
+ * because it is no part of the backend table: how many entries the store
+ * holds right now, expired-but-unreclaimed ones included.  Any pointer may be
+ * NULL. */
+int sv_store_mem_counts(sv_store *st, size_t *runs, size_t *events, size_t *claims, size_t *queued);
+int sv_store_mem_counts(sv_store *st, size_t *runs, size_t *events, size_t *claims, size_t *queued)
+{
+    struct mem *m = (struct mem *)st;
+
+    if (!st || st->ops != &mem_ops)
+        return -EINVAL;
+    pthread_mutex_lock(&m->lock);
+    if (runs)
+        *runs = m->runs.n;
+    if (events)
+        *events = m->n_events;
+    if (claims)
+        *claims = m->claims.n;
+    if (queued)
+        *queued = m->q_len;
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
