@@ -1,0 +1,311 @@
+/* test_core.c - units of the core: settings, ids, timestamps, events, error
+ * bodies, caller ids. */
+#include <CUnit/Basic.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "config.h"
+#include "http.h"
+#include "run.h"
+#include "store.h"
+#include "util.h"
+
+static char g_err[512];
+
+static int set(sv_config *c, const char *k, const char *v)
+{
+    return sv_config_set(c, k, v, 0, g_err, sizeof g_err);
+}
+
+static void test_config_defaults(void)
+{
+    sv_config c;
+    CU_ASSERT_EQUAL_FATAL(sv_config_defaults(&c), 0);
+    CU_ASSERT_STRING_EQUAL(c.listen_host, "0.0.0.0");
+    CU_ASSERT_EQUAL(c.listen_port, 8080);
+    CU_ASSERT_STRING_EQUAL(c.gateway_base_url, "http://router:8000");
+    CU_ASSERT_PTR_NULL(c.internal_key);
+    CU_ASSERT_PTR_NULL(c.api_key);
+    CU_ASSERT_PTR_NULL(c.redis_url);
+    CU_ASSERT_EQUAL(c.run_ttl_sec, 86400);
+    CU_ASSERT_EQUAL(c.incident_max_window_h, 24);
+    CU_ASSERT_EQUAL(c.worker_threads, (int)sysconf(_SC_NPROCESSORS_ONLN));
+    CU_ASSERT_EQUAL(c.log_level, SV_LEVEL_INFO);
+    CU_ASSERT_EQUAL(c.max_body_bytes, 1048576);
+    sv_config_free(&c);
+}
+
+static void test_config_good(void)
+{
+    sv_config c;
+    sv_config_defaults(&c);
+    CU_ASSERT_EQUAL(set(&c, "SUPERVISOR_LISTEN", "127.0.0.1:0"), 0);
+    CU_ASSERT_STRING_EQUAL(c.listen_host, "127.0.0.1");
+    CU_ASSERT_EQUAL(c.listen_port, 0);
+    CU_ASSERT_EQUAL(set(&c, "SUPERVISOR_LISTEN", "[::1]:9000"), 0);
+    CU_ASSERT_STRING_EQUAL(c.listen_host, "::1");
+    CU_ASSERT_EQUAL(c.listen_port, 9000);
+    CU_ASSERT_EQUAL(set(&c, "SUPERVISOR_LISTEN", "localhost:8084"), 0);
+    CU_ASSERT_STRING_EQUAL(c.listen_host, "127.0.0.1");
+    CU_ASSERT_EQUAL(set(&c, "GATEWAY_BASE_URL", "http://router:8000/"), 0);
+    CU_ASSERT_STRING_EQUAL(c.gateway_base_url, "http://router:8000");
+    CU_ASSERT_EQUAL(set(&c, "GATEWAY_BASE_URL", "https://gw.example/api"), 0);
+    CU_ASSERT_EQUAL(set(&c, "REDIS_URL", "redis://:pw@sofiia-redis:6379/2"), 0);
+    CU_ASSERT_STRING_EQUAL(c.redis_url, "redis://:pw@sofiia-redis:6379/2");
+    CU_ASSERT_EQUAL(set(&c, "REDIS_URL", "unix:///run/redis.sock"), 0);
+    CU_ASSERT_EQUAL(set(&c, "REDIS_URL", ""), 0);
+    CU_ASSERT_PTR_NULL(c.redis_url);
+    CU_ASSERT_EQUAL(set(&c, "RUN_TTL_SEC", "60"), 0);
+    CU_ASSERT_EQUAL(c.run_ttl_sec, 60);
+    CU_ASSERT_EQUAL(set(&c, "WORKER_THREADS", "8"), 0);
+    CU_ASSERT_EQUAL(c.worker_threads, 8);
+    CU_ASSERT_EQUAL(set(&c, "INCIDENT_MAX_TIME_WINDOW_H", "6"), 0);
+    CU_ASSERT_EQUAL(c.incident_max_window_h, 6);
+    CU_ASSERT_EQUAL(set(&c, "LOG_LEVEL", "debug"), 0);
+    CU_ASSERT_EQUAL(c.log_level, SV_LEVEL_DEBUG);
+    CU_ASSERT_EQUAL(set(&c, "SUPERVISOR_INTERNAL_KEY", "s3cret"), 0);
+    CU_ASSERT_STRING_EQUAL(c.internal_key, "s3cret");
+    CU_ASSERT_EQUAL(set(&c, "SUPERVISOR_INTERNAL_KEY", ""), 0);
+    CU_ASSERT_PTR_NULL(c.internal_key);
+    CU_ASSERT_EQUAL(set(&c, "SOMETHING_ELSE", "whatever"), 0); /* env: ignored */
+    sv_config_free(&c);
+}
+
+/* Each bad value fails with a line naming the variable and the value. */
+static void expect_bad(const char *k, const char *v)
+{
+    sv_config c;
+    sv_config_defaults(&c);
+    g_err[0] = '\0';
+    CU_ASSERT_EQUAL(set(&c, k, v), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(g_err, k));
+    if (*v && !strstr(k, "KEY"))
+        CU_ASSERT_PTR_NOT_NULL(strstr(g_err, v));
+    CU_ASSERT_PTR_NULL(strchr(g_err, '\n'));
+    sv_config_free(&c);
+}
+
+static void test_config_bad(void)
+{
+    expect_bad("SUPERVISOR_LISTEN", "8080");
+    expect_bad("SUPERVISOR_LISTEN", "0.0.0.0:http");
+    expect_bad("SUPERVISOR_LISTEN", "0.0.0.0:70000");
+    expect_bad("SUPERVISOR_LISTEN", "router:8080");
+    expect_bad("GATEWAY_BASE_URL", "router:8000");
+    expect_bad("GATEWAY_BASE_URL", "ftp://router");
+    expect_bad("GATEWAY_BASE_URL", "http://");
+    expect_bad("REDIS_URL", "localhost:6379");
+    expect_bad("REDIS_URL", "redis://");
+    expect_bad("RUN_TTL_SEC", "abc");
+    expect_bad("RUN_TTL_SEC", "0");
+    expect_bad("RUN_TTL_SEC", "-5");
+    expect_bad("RUN_TTL_SEC", "10s");
+    expect_bad("RUN_TTL_SEC", "99999999999999999999");
+    expect_bad("WORKER_THREADS", "0");
+    expect_bad("WORKER_THREADS", "two");
+    expect_bad("INCIDENT_MAX_TIME_WINDOW_H", "0");
+    expect_bad("LOG_LEVEL", "verbose");
+    expect_bad("PLUGIN_DIR", "");
+    expect_bad("SUPERVISOR_INTERNAL_KEY", "has space");
+}
+
+static void test_config_file(void)
+{
+    char path[] = "/tmp/svcfg.XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    const char *text = "# comment\n\nRUN_TTL_SEC = 120\nLOG_LEVEL=\"warn\"\n";
+    CU_ASSERT(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    sv_config c;
+    sv_config_defaults(&c);
+    CU_ASSERT_EQUAL(sv_config_load_file(&c, path, g_err, sizeof g_err), 0);
+    CU_ASSERT_EQUAL(c.run_ttl_sec, 120);
+    CU_ASSERT_EQUAL(c.log_level, SV_LEVEL_WARN);
+    /* the environment overrides the file */
+    char *env[] = {"RUN_TTL_SEC=30", "HOME=/root", NULL};
+    CU_ASSERT_EQUAL(sv_config_load_env(&c, env, g_err, sizeof g_err), 0);
+    CU_ASSERT_EQUAL(c.run_ttl_sec, 30);
+    /* a typo in a file is an error, with its line */
+    FILE *f = fopen(path, "w");
+    fputs("RUN_TTL_SECS=5\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL(sv_config_load_file(&c, path, g_err, sizeof g_err), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "RUN_TTL_SECS"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "line 1"));
+    f = fopen(path, "w");
+    fputs("no equals sign\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL(sv_config_load_file(&c, path, g_err, sizeof g_err), -EINVAL);
+    unlink(path);
+    CU_ASSERT_EQUAL(sv_config_load_file(&c, path, g_err, sizeof g_err), -EINVAL);
+    sv_config_free(&c);
+}
+
+static void test_config_plugin_dir(void)
+{
+    sv_config c;
+    sv_config_defaults(&c);
+    set(&c, "PLUGIN_DIR", "/nonexistent/plugins");
+    CU_ASSERT_EQUAL(sv_config_validate(&c, g_err, sizeof g_err), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "PLUGIN_DIR"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "/nonexistent/plugins"));
+    set(&c, "PLUGIN_DIR", "/etc/hostname");
+    CU_ASSERT_EQUAL(sv_config_validate(&c, g_err, sizeof g_err), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "not a directory"));
+    set(&c, "PLUGIN_DIR", "/tmp");
+    CU_ASSERT_EQUAL(sv_config_validate(&c, g_err, sizeof g_err), 0);
+    sv_config_free(&c);
+}
+
+static void test_run_id(void)
+{
+    char a[SV_RUN_ID_LEN], b[SV_RUN_ID_LEN];
+    CU_ASSERT_EQUAL(sv_run_id_new(a), 0);
+    CU_ASSERT_EQUAL(sv_run_id_new(b), 0);
+    CU_ASSERT_EQUAL(strlen(a), 35);
+    CU_ASSERT_EQUAL(strncmp(a, "gr_", 3), 0);
+    for (int i = 3; i < 35; i++)
+        CU_ASSERT(strchr("0123456789abcdef", a[i]) != NULL);
+    CU_ASSERT_STRING_NOT_EQUAL(a, b);
+    CU_ASSERT(sv_run_id_valid(a));
+    CU_ASSERT(!sv_run_id_valid("gr_123"));
+    CU_ASSERT(!sv_run_id_valid("gr_0123456789ABCDEF0123456789abcdef"));
+    CU_ASSERT(!sv_run_id_valid("xx_0123456789abcdef0123456789abcdef"));
+    CU_ASSERT(!sv_run_id_valid(NULL));
+}
+
+static void test_timestamps(void)
+{
+    char buf[SV_TS_LEN];
+    sv_format_ts(1771840800123456LL, buf);
+    CU_ASSERT_STRING_EQUAL(buf, "2026-02-23T10:00:00.123456+00:00");
+    int64_t us = 0;
+    CU_ASSERT_EQUAL(sv_parse_ts("2026-02-23T10:00:00Z", &us), 0);
+    CU_ASSERT_EQUAL(us, 1771840800000000LL);
+    CU_ASSERT_EQUAL(sv_parse_ts("2026-02-23T12:00:00.5+02:00", &us), 0);
+    CU_ASSERT_EQUAL(us, 1771840800500000LL);
+    CU_ASSERT_EQUAL(sv_parse_ts(buf, &us), 0);
+    CU_ASSERT_EQUAL(us, 1771840800123456LL);
+    CU_ASSERT_EQUAL(sv_parse_ts("2026-02-30T10:00:00Z", &us), -EINVAL);
+    CU_ASSERT_EQUAL(sv_parse_ts("2026-02-23 10:00", &us), -EINVAL);
+    CU_ASSERT_EQUAL(sv_parse_ts("2026-02-23T10:00:00", &us), -EINVAL);
+    CU_ASSERT_EQUAL(sv_parse_ts("yesterday", &us), -EINVAL);
+}
+
+static void test_consttime(void)
+{
+    CU_ASSERT(sv_consttime_equal("abc", "abc"));
+    CU_ASSERT(!sv_consttime_equal("abd", "abc"));
+    CU_ASSERT(!sv_consttime_equal("ab", "abc"));
+    CU_ASSERT(!sv_consttime_equal("abcd", "abc"));
+    CU_ASSERT(!sv_consttime_equal("", "abc"));
+}
+
+static void test_sha256(void)
+{
+    char hex[65];
+    sv_sha256_hex("", 0, hex);
+    CU_ASSERT_STRING_EQUAL(hex,
+                           "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    sv_sha256_hex("abc", 3, hex);
+    CU_ASSERT_STRING_EQUAL(hex,
+                           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void test_ids(void)
+{
+    CU_ASSERT(sv_api_valid_id("daarion"));
+    CU_ASSERT(sv_api_valid_id("a.b:c-d_9"));
+    CU_ASSERT(!sv_api_valid_id(""));
+    CU_ASSERT(!sv_api_valid_id("has space"));
+    CU_ASSERT(!sv_api_valid_id("slash/no"));
+    char long_id[200];
+    memset(long_id, 'a', 129);
+    long_id[129] = '\0';
+    CU_ASSERT(!sv_api_valid_id(long_id));
+    long_id[128] = '\0';
+    CU_ASSERT(sv_api_valid_id(long_id));
+}
+
+static void test_error_body(void)
+{
+    sv_resp r = {0};
+    sv_resp_error(&r, 400, "invalid_input", "must be a string", "service");
+    CU_ASSERT_EQUAL(r.status, 400);
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(r.body, JSON_C_TO_STRING_PLAIN),
+                           "{\"error\":{\"code\":\"invalid_input\",\"message\":\"must be a "
+                           "string\",\"details\":{\"field\":\"service\"}}}");
+    sv_resp_error(&r, 404, "run_not_found", "no run", NULL);
+    CU_ASSERT_EQUAL(r.status, 404);
+    CU_ASSERT_STRING_EQUAL(json_object_to_json_string_ext(r.body, JSON_C_TO_STRING_PLAIN),
+                           "{\"error\":{\"code\":\"run_not_found\",\"message\":\"no run\"}}");
+    json_object_put(r.body);
+}
+
+/* A run keeps its newest 1000 events and counts the others. */
+static void test_event_cap(void)
+{
+    sv_store *st = NULL;
+    CU_ASSERT_EQUAL_FATAL(sv_store_mem_new(60, &st), 0);
+    static const sv_node nodes[] = {{.name = "n", .run = NULL, .next = NULL}};
+    static const sv_graph g = {SV_GRAPH_ABI, .name = "g", .version = "1", .nodes = nodes,
+                               .n_nodes = 1, .entry = "n"};
+    sv_graph_ent *e = calloc(1, sizeof *e);
+    atomic_init(&e->refs, 1);
+    e->desc = &g;
+    sv_run *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(sv_run_new(st, e, "w", "u", "a", json_object_new_object(), &r), 0);
+    CU_ASSERT_EQUAL(sv_run_store_create(r), 0);
+    for (int i = 0; i < 1005; i++) {
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "i", json_object_new_int(i));
+        CU_ASSERT_EQUAL(sv_run_event(r, "test", "n", d), 0);
+    }
+    json_object *view = NULL;
+    CU_ASSERT_EQUAL_FATAL(sv_run_view(st, r->id, &view), 0);
+    json_object *events = json_object_object_get(view, "events");
+    CU_ASSERT_EQUAL(json_object_array_length(events), 1000);
+    CU_ASSERT_EQUAL(json_object_get_int(json_object_object_get(view, "events_dropped")), 5);
+    json_object *first = json_object_array_get_idx(events, 0);
+    CU_ASSERT_EQUAL(
+        json_object_get_int(json_object_object_get(json_object_object_get(first, "details"), "i")),
+        5);
+    /* the view shows no checkpoint (input and state stay private) */
+    CU_ASSERT_FALSE(json_object_object_get_ex(view, "checkpoint", NULL));
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(view, "status")),
+                           "queued");
+    json_object_put(view);
+    sv_run_unref(r);
+    /* e was freed with the run's last reference?  No: we hold the first. */
+    free(e);
+    st->ops->destroy(st);
+}
+
+int main(void)
+{
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 1;
+    CU_pSuite s = CU_add_suite("core", NULL, NULL);
+    CU_add_test(s, "config defaults", test_config_defaults);
+    CU_add_test(s, "config good values", test_config_good);
+    CU_add_test(s, "config bad values", test_config_bad);
+    CU_add_test(s, "config file and env", test_config_file);
+    CU_add_test(s, "config plugin dir", test_config_plugin_dir);
+    CU_add_test(s, "run id format", test_run_id);
+    CU_add_test(s, "timestamps", test_timestamps);
+    CU_add_test(s, "constant-time compare", test_consttime);
+    CU_add_test(s, "sha256", test_sha256);
+    CU_add_test(s, "caller ids", test_ids);
+    CU_add_test(s, "JSON error bodies", test_error_body);
+    CU_add_test(s, "event cap 1000", test_event_cap);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    return failed ? 1 : 0;
+}
