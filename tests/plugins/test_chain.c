@@ -86,11 +86,11 @@ SV_GRAPH_EXPORT const sv_graph sv_graph_descriptor = {
     .version = TEST_CHAIN_VERSION,
     .description = "Three nodes, one tool call each (tests)",
     .input_schema = "{\"type\":\"object\",\"properties\":{"
-                    "\"label\":{\"type\":\"string\",\"default\":\"x\",\"maxLength\":64},"
+                    "\"label\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":64},"
                     "\"count\":{\"type\":\"integer\",\"default\":1,\"minimum\":1,\"maximum\":10},"
                     "\"fail_at\":{\"type\":\"string\",\"default\":\"\"},"
                     "\"bad_next\":{\"type\":\"boolean\",\"default\":false}},"
-                    "\"required\":[]}",
+                    "\"required\":[\"label\"]}",
     .nodes = nodes,
     .n_nodes = 3,
     .entry = "a",
