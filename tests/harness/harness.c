@@ -583,3 +583,12 @@ int th_count_events(json_object *view, const char *type)
     }
     return n;
 }
+
+int th_streq(const char *actual, const char *expected)
+{
+    if (actual && expected && strcmp(actual, expected) == 0)
+        return 1;
+    fprintf(stderr, "\n    expected \"%s\", got %s%s%s\n", expected ? expected : "(null)",
+            actual ? "\"" : "", actual ? actual : "(null)", actual ? "\"" : "");
+    return 0;
+}

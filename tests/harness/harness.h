@@ -92,6 +92,11 @@ long long th_get_int(json_object *o, const char *path, long long def);
 /* Count events of a type in a run view. */
 int th_count_events(json_object *view, const char *type);
 
+/* NULL-safe string equality that says what differed on stderr, for
+ * CU_ASSERT(th_streq(actual, expected)). */
+int th_streq(const char *actual, const char *expected);
+#define TH_STR_EQ(actual, expected) CU_ASSERT(th_streq((actual), (expected)))
+
 /* Milliseconds on the monotonic clock. */
 long long th_mono_ms(void);
 

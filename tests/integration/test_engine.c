@@ -54,12 +54,12 @@ static void test_run_succeeds_with_events(void)
     CU_ASSERT_EQUAL(th_start_run(g_d.port, "test_chain", "{\"label\":\"hello\"}", id), 202);
     json_object *v = th_wait_run(g_d.port, id, 15000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "succeeded");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "graph"), "test_chain");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "graph_version"), "1.0.0");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "workspace_id"), "ws1");
+    TH_STR_EQ(th_get_str(v, "status"), "succeeded");
+    TH_STR_EQ(th_get_str(v, "graph"), "test_chain");
+    TH_STR_EQ(th_get_str(v, "graph_version"), "1.0.0");
+    TH_STR_EQ(th_get_str(v, "workspace_id"), "ws1");
     CU_ASSERT_EQUAL(th_get_int(v, "result.steps", 0), 3);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "result.last.echo"), "hello");
+    TH_STR_EQ(th_get_str(v, "result.last.echo"), "hello");
     CU_ASSERT(json_object_get_type(th_get(v, "error")) == json_type_null);
     CU_ASSERT_PTR_NOT_NULL(th_get_str(v, "created_at"));
     CU_ASSERT_PTR_NOT_NULL(strstr(th_get_str(v, "finished_at"), "+00:00"));
@@ -68,9 +68,9 @@ static void test_run_succeeds_with_events(void)
     CU_ASSERT_EQUAL(th_count_events(v, "node_end"), 3);
     CU_ASSERT_EQUAL(th_count_events(v, "tool_call"), 3);
     CU_ASSERT_EQUAL(th_count_events(v, "run_end"), 1);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "events[0].type"), "run_start");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "events[1].type"), "node_start");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "events[1].node"), "a");
+    TH_STR_EQ(th_get_str(v, "events[0].type"), "run_start");
+    TH_STR_EQ(th_get_str(v, "events[1].type"), "node_start");
+    TH_STR_EQ(th_get_str(v, "events[1].node"), "a");
     /* node_end says where the run went next */
     json_object *ev = th_get(v, "events");
     int saw_next_b = 0, saw_end = 0;
@@ -83,8 +83,8 @@ static void test_run_succeeds_with_events(void)
             CU_ASSERT(th_get_int(e, "details.duration_ms", -1) >= 0);
         }
         if (strcmp(t, "tool_call") == 0) {
-            CU_ASSERT_STRING_EQUAL(th_get_str(e, "details.tool"), "test_tool");
-            CU_ASSERT_STRING_EQUAL(th_get_str(e, "details.status"), "succeeded");
+            TH_STR_EQ(th_get_str(e, "details.tool"), "test_tool");
+            TH_STR_EQ(th_get_str(e, "details.status"), "succeeded");
             CU_ASSERT_EQUAL(th_get_int(e, "details.http_status", 0), 200);
             CU_ASSERT_EQUAL(strlen(th_get_str(e, "details.request_sha256")), 64);
             CU_ASSERT(th_get_int(e, "details.request_bytes", 0) > 0);
@@ -94,7 +94,7 @@ static void test_run_succeeds_with_events(void)
             CU_ASSERT_PTR_NULL(th_get(e, "details.data"));
         }
         if (strcmp(t, "run_end") == 0)
-            CU_ASSERT_STRING_EQUAL(th_get_str(e, "details.status"), "succeeded");
+            TH_STR_EQ(th_get_str(e, "details.status"), "succeeded");
     }
     CU_ASSERT(saw_next_b && saw_end);
     const char *text = json_object_to_json_string(v);
@@ -104,19 +104,19 @@ static void test_run_succeeds_with_events(void)
     CU_ASSERT_EQUAL(json_object_array_length(reqs), 3);
     for (size_t i = 0; i < json_object_array_length(reqs); i++) {
         json_object *r = json_object_array_get_idx(reqs, i);
-        CU_ASSERT_STRING_EQUAL(th_get_str(r, "body.metadata.graph_run_id"), id);
-        CU_ASSERT_STRING_EQUAL(th_get_str(r, "body.metadata.graph"), "test_chain");
-        CU_ASSERT_STRING_EQUAL(th_get_str(r, "body.workspace_id"), "ws1");
-        CU_ASSERT_STRING_EQUAL(th_get_str(r, "body.user_id"), "u1");
-        CU_ASSERT_STRING_EQUAL(th_get_str(r, "body.agent_id"), "a1");
-        CU_ASSERT_STRING_EQUAL(th_get_str(r, "authorization"), "Bearer router-key-123");
-        CU_ASSERT_STRING_EQUAL(th_get_str(r, "x_request_id"),
+        TH_STR_EQ(th_get_str(r, "body.metadata.graph_run_id"), id);
+        TH_STR_EQ(th_get_str(r, "body.metadata.graph"), "test_chain");
+        TH_STR_EQ(th_get_str(r, "body.workspace_id"), "ws1");
+        TH_STR_EQ(th_get_str(r, "body.user_id"), "u1");
+        TH_STR_EQ(th_get_str(r, "body.agent_id"), "a1");
+        TH_STR_EQ(th_get_str(r, "authorization"), "Bearer router-key-123");
+        TH_STR_EQ(th_get_str(r, "x_request_id"),
                                th_get_str(r, "body.metadata.call_id"));
         CU_ASSERT_EQUAL(th_get_int(r, "body.metadata.attempt", 0), 1);
     }
     char want[128];
     snprintf(want, sizeof want, "%s:b:1", id);
-    CU_ASSERT_STRING_EQUAL(th_get_str(json_object_array_get_idx(reqs, 1), "body.metadata.call_id"),
+    TH_STR_EQ(th_get_str(json_object_array_get_idx(reqs, 1), "body.metadata.call_id"),
                            want);
     json_object_put(reqs);
     json_object_put(v);
@@ -131,12 +131,12 @@ static void test_retry_and_no_retry(void)
     CU_ASSERT_EQUAL(th_start_run(g_d.port, "test_chain", "{\"label\":\"r\"}", id), 202);
     json_object *v = th_wait_run(g_d.port, id, 15000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "succeeded");
+    TH_STR_EQ(th_get_str(v, "status"), "succeeded");
     CU_ASSERT_EQUAL(th_count_events(v, "tool_call"), 4); /* 2 attempts + 2 calls */
     json_object *reqs = requests_for("step");
     CU_ASSERT_EQUAL_FATAL(json_object_array_length(reqs), 4);
     json_object *r1 = json_object_array_get_idx(reqs, 0), *r2 = json_object_array_get_idx(reqs, 1);
-    CU_ASSERT_STRING_EQUAL(th_get_str(r1, "body.metadata.call_id"),
+    TH_STR_EQ(th_get_str(r1, "body.metadata.call_id"),
                            th_get_str(r2, "body.metadata.call_id"));
     CU_ASSERT_EQUAL(th_get_int(r1, "body.metadata.attempt", 0), 1);
     CU_ASSERT_EQUAL(th_get_int(r2, "body.metadata.attempt", 0), 2);
@@ -149,8 +149,8 @@ static void test_retry_and_no_retry(void)
     CU_ASSERT_EQUAL(th_start_run(g_d.port, "test_chain", "{\"label\":\"f\"}", id), 202);
     v = th_wait_run(g_d.port, id, 15000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "failed");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "error.code"), "forbidden");
+    TH_STR_EQ(th_get_str(v, "status"), "failed");
+    TH_STR_EQ(th_get_str(v, "error.code"), "forbidden");
     CU_ASSERT_EQUAL(th_count_events(v, "node_error"), 1);
     reqs = requests_for(NULL);
     CU_ASSERT_EQUAL(json_object_array_length(reqs), 1);
@@ -169,8 +169,8 @@ static void test_retries_spent(void)
     th_start_run(g_d.port, "test_chain", "{\"label\":\"down\"}", id);
     json_object *v = th_wait_run(g_d.port, id, 15000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "failed");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "error.code"), "unavailable");
+    TH_STR_EQ(th_get_str(v, "status"), "failed");
+    TH_STR_EQ(th_get_str(v, "error.code"), "unavailable");
     json_object *reqs = requests_for(NULL);
     CU_ASSERT_EQUAL(json_object_array_length(reqs), 3);
     json_object_put(reqs);
@@ -185,17 +185,17 @@ static void test_node_failures(void)
     th_start_run(g_d.port, "test_chain", "{\"label\":\"x\",\"fail_at\":\"b\"}", id);
     json_object *v = th_wait_run(g_d.port, id, 15000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "failed");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "error.code"), "test_failure");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "error.message"), "failing as the input asked");
+    TH_STR_EQ(th_get_str(v, "status"), "failed");
+    TH_STR_EQ(th_get_str(v, "error.code"), "test_failure");
+    TH_STR_EQ(th_get_str(v, "error.message"), "failing as the input asked");
     CU_ASSERT_EQUAL(th_count_events(v, "node_error"), 1);
     CU_ASSERT_EQUAL(th_count_events(v, "tool_call"), 1); /* a ran, b failed first */
     json_object_put(v);
     th_start_run(g_d.port, "test_chain", "{\"label\":\"x\",\"bad_next\":true}", id);
     v = th_wait_run(g_d.port, id, 15000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "failed");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "error.code"), "bad_next_node");
+    TH_STR_EQ(th_get_str(v, "status"), "failed");
+    TH_STR_EQ(th_get_str(v, "error.code"), "bad_next_node");
     json_object_put(v);
     stop_pair();
 }
@@ -220,24 +220,24 @@ static void test_cancel_waiting_run(void)
     th_resp r;
     long long t0 = th_mono_ms();
     CU_ASSERT_EQUAL(post_cancel(id, &r), 202);
-    CU_ASSERT_STRING_EQUAL(th_get_str(r.json, "status"), "cancelling");
-    CU_ASSERT_STRING_EQUAL(th_get_str(r.json, "run_id"), id);
+    TH_STR_EQ(th_get_str(r.json, "status"), "cancelling");
+    TH_STR_EQ(th_get_str(r.json, "run_id"), id);
     th_resp_free(&r);
     json_object *v = th_wait_run(g_d.port, id, 10000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
     CU_ASSERT(th_mono_ms() - t0 < 10000); /* not the 60 s delay */
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "cancelled");
+    TH_STR_EQ(th_get_str(v, "status"), "cancelled");
     CU_ASSERT_EQUAL(th_count_events(v, "cancel_requested"), 1);
     json_object *cleanup = requests_for("cleanup");
     CU_ASSERT_EQUAL(json_object_array_length(cleanup), 1);
-    CU_ASSERT_STRING_EQUAL(th_get_str(json_object_array_get_idx(cleanup, 0), "body.params.reason"),
+    TH_STR_EQ(th_get_str(json_object_array_get_idx(cleanup, 0), "body.params.reason"),
                            "user");
-    CU_ASSERT_STRING_EQUAL(
+    TH_STR_EQ(
         th_get_str(json_object_array_get_idx(cleanup, 0), "body.metadata.graph_run_id"), id);
     json_object_put(cleanup);
     /* a second cancel: already cancelled -> 200 */
     CU_ASSERT_EQUAL(post_cancel(id, &r), 200);
-    CU_ASSERT_STRING_EQUAL(th_get_str(r.json, "status"), "cancelled");
+    TH_STR_EQ(th_get_str(r.json, "status"), "cancelled");
     th_resp_free(&r);
     json_object_put(v);
     /* cancel of a finished run: 409; of an unknown run: 404 */
@@ -245,7 +245,7 @@ static void test_cancel_waiting_run(void)
     v = th_wait_run(g_d.port, id, 10000);
     json_object_put(v);
     CU_ASSERT_EQUAL(post_cancel(id, &r), 409);
-    CU_ASSERT_STRING_EQUAL(th_get_str(r.json, "error.code"), "run_finished");
+    TH_STR_EQ(th_get_str(r.json, "error.code"), "run_finished");
     th_resp_free(&r);
     CU_ASSERT_EQUAL(post_cancel("gr_00000000000000000000000000000000", &r), 404);
     th_resp_free(&r);
@@ -266,7 +266,7 @@ static void test_cancel_running_call(void)
     json_object *v = th_wait_run(g_d.port, id, 15000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
     CU_ASSERT(th_mono_ms() - t0 < 10000);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "cancelled");
+    TH_STR_EQ(th_get_str(v, "status"), "cancelled");
     json_object *cleanup = requests_for("cleanup");
     CU_ASSERT_EQUAL(json_object_array_length(cleanup), 1);
     json_object_put(cleanup);
@@ -286,11 +286,11 @@ static void test_cancel_queued_run(void)
     th_start_run(g_d.port, "test_chain", "{\"label\":\"q\"}", queued);
     th_resp r;
     CU_ASSERT_EQUAL(post_cancel(queued, &r), 200);
-    CU_ASSERT_STRING_EQUAL(th_get_str(r.json, "status"), "cancelled");
+    TH_STR_EQ(th_get_str(r.json, "status"), "cancelled");
     th_resp_free(&r);
     json_object *v = th_wait_run(g_d.port, queued, 5000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "cancelled");
+    TH_STR_EQ(th_get_str(v, "status"), "cancelled");
     CU_ASSERT_EQUAL(th_count_events(v, "run_start"), 0);
     CU_ASSERT(json_object_get_type(th_get(v, "started_at")) == json_type_null);
     json_object_put(v);
@@ -315,11 +315,11 @@ static void test_overall_timeout(void)
                  "{\"waits\":3,\"delay_ms\":60000,\"timeouts\":{\"overall_sec\":1}}", id);
     json_object *v = th_wait_run(g_d.port, id, 15000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "failed");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "error.code"), "timeout");
+    TH_STR_EQ(th_get_str(v, "status"), "failed");
+    TH_STR_EQ(th_get_str(v, "error.code"), "timeout");
     json_object *cleanup = requests_for("cleanup");
     CU_ASSERT_EQUAL(json_object_array_length(cleanup), 1);
-    CU_ASSERT_STRING_EQUAL(th_get_str(json_object_array_get_idx(cleanup, 0), "body.params.reason"),
+    TH_STR_EQ(th_get_str(json_object_array_get_idx(cleanup, 0), "body.params.reason"),
                            "timeout");
     json_object_put(cleanup);
     json_object_put(v);
@@ -329,8 +329,8 @@ static void test_overall_timeout(void)
     th_start_run(g_d.port, "test_wait", "{\"waits\":0,\"timeouts\":{\"overall_sec\":1}}", id);
     v = th_wait_run(g_d.port, id, 15000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "failed");
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "error.code"), "timeout");
+    TH_STR_EQ(th_get_str(v, "status"), "failed");
+    TH_STR_EQ(th_get_str(v, "error.code"), "timeout");
     json_object_put(v);
     stop_pair();
 }
@@ -419,11 +419,11 @@ static void test_event_cap(void)
     th_start_run(g_d.port, "test_wait", "{\"waits\":400,\"delay_ms\":0}", id);
     json_object *v = th_wait_run(g_d.port, id, 60000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "status"), "succeeded");
+    TH_STR_EQ(th_get_str(v, "status"), "succeeded");
     CU_ASSERT_EQUAL(json_object_array_length(th_get(v, "events")), 1000);
     /* 401 ticks x 3 events + run_start + run_end */
     CU_ASSERT_EQUAL(th_get_int(v, "events_dropped", 0), 401 * 3 + 2 - 1000);
-    CU_ASSERT_STRING_EQUAL(th_get_str(v, "events[999].type"), "run_end");
+    TH_STR_EQ(th_get_str(v, "events[999].type"), "run_end");
     json_object_put(v);
     stop_pair();
 }
