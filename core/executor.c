@@ -195,6 +195,7 @@ static void publish_final(sv_exec *ex, sv_run *r)
     sv_run_save(r);
     log_run_end(r);
     map_del(ex, r);
+    sv_run_release(r);
 }
 
 static void finish(sv_exec *ex, sv_run *r, sv_run_status status)

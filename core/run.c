@@ -84,6 +84,24 @@ void sv_run_unref(sv_run *r)
     free(r);
 }
 
+void sv_run_release(sv_run *r)
+{
+    pthread_mutex_lock(&r->lock);
+    sv_graph_ent *g = r->graph;
+    json_object *in = r->input, *st = r->state, *res = r->result;
+    uint32_t *seq = r->call_seq;
+    r->graph = NULL;
+    r->input = r->state = r->result = NULL;
+    r->call_seq = NULL;
+    r->node = NULL;
+    pthread_mutex_unlock(&r->lock);
+    json_object_put(in);
+    json_object_put(st);
+    json_object_put(res);
+    free(seq);
+    sv_graph_ent_unref(g);
+}
+
 static json_object *ts_or_null(int64_t us)
 {
     if (!us)

@@ -85,6 +85,15 @@ int sv_run_new(sv_store *st, sv_graph_ent *e, const char *workspace_id, const ch
 void sv_run_ref(sv_run *r);
 void sv_run_unref(sv_run *r);
 
+/*
+ * A finished run keeps only what late callers (a timer entry, a cancel
+ * racing the end) look at: its id and status.  Drops the input, state,
+ * result and the pin on its graph version, so an old version is unloaded as
+ * soon as its last run ends rather than when the run's deadline would have
+ * passed.  Call once the final record is saved.
+ */
+void sv_run_release(sv_run *r);
+
 /* The stored record (status, ids, timestamps, result, error, checkpoint). */
 json_object *sv_run_record(const sv_run *r);
 /* Create the record in the store (-EEXIST, -EIO ...). */
