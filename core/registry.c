@@ -596,13 +596,13 @@ json_object *sv_registry_list(sv_registry *reg)
     json_object *arr = json_object_new_array();
     pthread_mutex_lock(&reg->lock);
     sv_graph_ent **sorted = malloc((reg->n_graphs + 1) * sizeof *sorted);
-    if (sorted) {
+    if (sorted && reg->n_graphs > 0) {
         memcpy(sorted, reg->graphs, reg->n_graphs * sizeof *sorted);
         qsort(sorted, reg->n_graphs, sizeof *sorted, by_name);
         for (size_t i = 0; i < reg->n_graphs; i++)
             json_object_array_add(arr, json_object_get(sorted[i]->info));
-        free(sorted);
     }
+    free(sorted);
     pthread_mutex_unlock(&reg->lock);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "graphs", arr);

@@ -131,7 +131,7 @@ static pid_t spawn(char *const argv[], char *const envp[], const char *log_path)
         dup2(devnull, 0);
         close(devnull);
     }
-    execve(argv[0], argv, envp);
+    execvpe(argv[0], argv, envp); /* the wrapper (valgrind) is found on PATH */
     fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
 }

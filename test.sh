@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Build and run every test: the normal build with -Werror, the whole suite
+# again under AddressSanitizer + UBSan, the daemon under valgrind for the
+# engine tests, and `make distcheck`.  Installs what is missing first.
+#   ./test.sh          everything (what CI runs)
+#   ./test.sh quick    only the normal build and its tests
+set -euo pipefail
+cd "$(dirname "$0")"
+top=$PWD
+mode=${1:-all}
+
+etc/install-deps.sh valgrind clang
+[ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+
+jobs=$(nproc)
+step() { printf '\n=== %s ===\n' "$*"; }
+show_failures() { # print the logs of failed tests, so CI shows why
+    grep -l -E '^(FAIL|ERROR)' "$1"/tests/*/*.log "$1"/*.log 2>/dev/null | while read -r f; do
+        echo "--- $f"; tail -n 80 "$f"; done
+}
+
+build() { # dir, configure flags...
+    local dir=$1; shift
+    mkdir -p "$dir"
+    (cd "$dir" && "$top"/configure --enable-werror "$@" >configure.out 2>&1) || { cat "$dir"/configure.out; exit 1; }
+    make -C "$dir" -j"$jobs" >/dev/null
+}
+
+check() { # dir, extra make args...
+    local dir=$1; shift
+    if ! make -C "$dir" -j"$jobs" check "$@"; then
+        show_failures "$dir"
+        return 1
+    fi
+}
+
+step "build (gcc, -Wall -Wextra -Werror)"
+build build
+step "make check"
+check build
+
+[ "$mode" = quick ] && exit 0
+
+step "AddressSanitizer + UBSan: the whole suite"
+build build-asan --enable-asan
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+check build-asan
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+step "valgrind: unit tests, and the daemon under valgrind for the integration tests"
+export SV_DAEMON_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --suppressions=$top/tests/valgrind.supp"
+check build LOG_COMPILER="$top/tests/valgrind.sh"
+unset SV_DAEMON_WRAPPER
+
+step "make distcheck"
+make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1 || { tail -n 60 build/distcheck.out; exit 1; }
+echo "distcheck: OK"
+
+step "all tests passed"
