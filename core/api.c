@@ -13,7 +13,7 @@
 
 #define SV_LIST_DEFAULT 50
 #define SV_LIST_MAX 1000
-#define SV_LIST_SCAN 100000
+#define SV_LIST_SCAN 10000 /* newest runs a listing looks at */
 
 int sv_api_valid_id(const char *s)
 {
@@ -221,8 +221,16 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
     json_object *body = NULL, *input = NULL;
     sv_run *r = NULL;
     char idem[512] = "";
-    char fingerprint[65];
+    char fingerprint[65 + 160];
     int rc;
+    if (atomic_load(&api->stopping)) {
+        /* a keep-alive connection may still bring a start while the daemon
+         * drains: say so rather than accept a run that would never start */
+        sv_resp_error(resp, 503, "shutting_down",
+                      "the daemon is shutting down; start the run on another instance or retry",
+                      NULL);
+        goto out;
+    }
     e = sv_registry_get(api->reg, name);
     if (!e) {
         char msg[256];
@@ -240,7 +248,10 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
         sv_resp_error(resp, 400, "invalid_input", "\"input\" must be a JSON object", "input");
         goto out;
     } else {
+        /* Detach it from the body: the run owns it alone from here, and
+         * json-c's reference counts are not atomic across threads. */
         input = json_object_get(in);
+        json_object_object_del(body, "input");
     }
     sv_error err;
     memset(&err, 0, sizeof err);
@@ -260,16 +271,12 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
                           "Idempotency-Key must be 1-255 printable ASCII characters", NULL);
             goto out;
         }
-        /* The same key with the same request is a retry; anything else is
-         * a client bug worth a 409. */
-        char *canon = NULL;
-        if (asprintf(&canon, "%s\n%s", name,
-                     json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN)) < 0) {
-            sv_resp_error(resp, 500, "internal", "out of memory", NULL);
-            goto out;
-        }
-        sv_sha256_hex(canon, strlen(canon), fingerprint);
-        free(canon);
+        /* The same key with the same request (the same bytes: a client's
+         * retry resends them) is a retry; anything else is a client bug
+         * worth a 409. */
+        char hash[65];
+        sv_sha256_hex(req->body, req->body_len, hash);
+        snprintf(fingerprint, sizeof fingerprint, "%s:%s", name, hash);
         snprintf(idem, sizeof idem, "idem:%s:%s", workspace, key);
     }
     rc = sv_run_new(api->store, e, workspace, str_of(body, "user_id"), str_of(body, "agent_id"),
@@ -280,7 +287,7 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
         goto out;
     }
     if (idem[0]) {
-        char value[SV_RUN_ID_LEN + 66];
+        char value[SV_RUN_ID_LEN + sizeof fingerprint];
         char *existing = NULL;
         snprintf(value, sizeof value, "%s %s", r->id, fingerprint);
         rc = api->store->ops->idem_claim(api->store, idem, value, &existing);

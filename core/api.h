@@ -5,6 +5,8 @@
 #ifndef SV_API_H
 #define SV_API_H
 
+#include <stdatomic.h>
+
 #include "config.h"
 #include "executor.h"
 #include "http.h"
@@ -17,6 +19,7 @@ typedef struct sv_api {
     sv_registry *reg;
     sv_exec *exec;
     const sv_host *host;
+    atomic_int stopping; /* shutting down: no new runs */
 } sv_api;
 
 /* The sv_http_handler: app is an sv_api. */

@@ -62,11 +62,19 @@ int sv_config_defaults(sv_config *cfg)
     return 0;
 }
 
+/* Keys do not outlive their use in freed memory. */
+static void free_secret(char *s)
+{
+    if (s)
+        explicit_bzero(s, strlen(s));
+    free(s);
+}
+
 void sv_config_free(sv_config *cfg)
 {
-    free(cfg->internal_key);
+    free_secret(cfg->internal_key);
+    free_secret(cfg->api_key);
     free(cfg->gateway_base_url);
-    free(cfg->api_key);
     free(cfg->redis_url);
     free(cfg->plugin_dir);
     cfg->internal_key = cfg->gateway_base_url = cfg->api_key = NULL;
@@ -166,10 +174,12 @@ static int parse_redis(sv_config *cfg, const char *v, char *err, size_t len)
 
 /* A secret may be empty only by being unset: "" would make auth trivially
  * pass or send "Bearer " to the router. */
+static void free_secret(char *s);
+
 static int parse_secret(char **slot, const char *key, const char *v, char *err, size_t len)
 {
     if (!*v) {
-        free(*slot);
+        free_secret(*slot);
         *slot = NULL;
         return 0;
     }
@@ -177,7 +187,12 @@ static int parse_secret(char **slot, const char *key, const char *v, char *err, 
         if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
             return fail(err, len, "%s: contains a space or control character (value not shown)",
                         key);
-    return replace_str(slot, v);
+    char *copy = strdup(v);
+    if (!copy)
+        return -ENOMEM;
+    free_secret(*slot);
+    *slot = copy;
+    return 0;
 }
 
 int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file, char *err,

@@ -111,27 +111,40 @@ static void park_fire(void *arg, uint64_t gen, int fired)
         sv_run_unref(r);
 }
 
+static void timeout_error(sv_run *r);
+static void mark_final(sv_run *r, sv_run_status status);
+static void publish_final(sv_exec *ex, sv_run *r);
+
 static void deadline_fire(void *arg, uint64_t tag, int fired)
 {
     sv_run *r = arg;
-    sv_exec *ex = NULL;
+    sv_exec *wake = NULL, *ended = NULL;
     (void)tag;
     if (fired) {
         pthread_mutex_lock(&r->lock);
         int none = SV_STOP_NONE;
         if (!sv_run_status_final(r->status) &&
-            atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_TIMEOUT) &&
-            r->where == SV_WHERE_TIMER) {
-            /* Wake the parked run now so it ends without waiting out its delay. */
-            r->park_gen++;
-            r->where = SV_WHERE_QUEUE;
-            ex = r->exec;
+            atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_TIMEOUT)) {
+            if (r->status == SV_RUN_QUEUED) {
+                /* Never started: end it here rather than wait for a worker;
+                 * its queue entry finds it final and drops it. */
+                timeout_error(r);
+                mark_final(r, SV_RUN_FAILED);
+                ended = r->exec;
+            } else if (r->where == SV_WHERE_TIMER) {
+                /* Wake the parked run now so it ends without waiting out its delay. */
+                r->park_gen++;
+                r->where = SV_WHERE_QUEUE;
+                wake = r->exec;
+            }
         }
         pthread_mutex_unlock(&r->lock);
     }
-    if (ex) {
+    if (ended)
+        publish_final(ended, r);
+    if (wake) {
         sv_run_ref(r);
-        enqueue(ex, r);
+        enqueue(wake, r);
     }
     sv_run_unref(r);
 }
@@ -215,11 +228,25 @@ static void fail_run(sv_exec *ex, sv_run *r, const char *code, const char *fmt, 
     finish(ex, r, SV_RUN_FAILED);
 }
 
+static void timeout_error(sv_run *r)
+{
+    json_object *t = NULL, *o = NULL;
+    double sec = 0;
+    if (json_object_object_get_ex(r->input, "timeouts", &t) &&
+        json_object_object_get_ex(t, "overall_sec", &o))
+        sec = json_object_get_double(o);
+    snprintf(r->err_code, sizeof r->err_code, "timeout");
+    snprintf(r->err_message, sizeof r->err_message,
+             "the run exceeded timeouts.overall_sec (%g s)", sec);
+}
+
 /* A user cancel or the deadline: let the graph clean up, then end the run. */
 static void finish_stopped(sv_exec *ex, sv_run *r, int stop)
 {
     const sv_graph *g = r->graph->desc;
-    if (g->on_cancel && !r->on_cancel_done) {
+    /* A run stopped before its first node has nothing to clean up, whether
+     * a user or the deadline stopped it. */
+    if (g->on_cancel && !r->on_cancel_done && r->nodes_started > 0) {
         r->on_cancel_done = 1;
         sv_ctx ctx = {.run = r,
                       .node_name = "on_cancel",
@@ -229,15 +256,7 @@ static void finish_stopped(sv_exec *ex, sv_run *r, int stop)
                      stop == SV_STOP_TIMEOUT ? SV_CANCEL_TIMEOUT : SV_CANCEL_USER);
     }
     if (stop == SV_STOP_TIMEOUT) {
-        char msg[128];
-        json_object *t = NULL, *o = NULL;
-        double sec = 0;
-        if (json_object_object_get_ex(r->input, "timeouts", &t) &&
-            json_object_object_get_ex(t, "overall_sec", &o))
-            sec = json_object_get_double(o);
-        snprintf(msg, sizeof msg, "the run exceeded timeouts.overall_sec (%g s)", sec);
-        snprintf(r->err_code, sizeof r->err_code, "timeout");
-        snprintf(r->err_message, sizeof r->err_message, "%s", msg);
+        timeout_error(r);
         finish(ex, r, SV_RUN_FAILED);
     } else {
         finish(ex, r, SV_RUN_CANCELLED);
@@ -282,6 +301,7 @@ static void step_run(sv_exec *ex, sv_run *r)
         goto out;
     }
     const sv_node *node = r->node;
+    r->nodes_started++;
     sv_run_event(r, "node_start", node->name, NULL);
     int64_t t0 = sv_mono_ms();
     sv_step step = {.next = node->next, .delay_ms = 0};

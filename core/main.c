@@ -42,6 +42,7 @@ static int check_plugin(const char *path)
 {
     char why[512], dir[] = "/tmp/sofiia-check.XXXXXX";
     sv_graph_ent *e = NULL;
+    sv_log_set_level(SV_LEVEL_ERROR); /* the verdict is printed; no JSON chatter */
     if (!mkdtemp(dir)) {
         fprintf(stderr, "cannot create a temporary directory: %s\n", strerror(errno));
         return 2;
@@ -97,7 +98,7 @@ static int start(sv_daemon *d)
     rc = sv_registry_new(cfg->plugin_dir, sv_host_table(), &d->reg);
     if (rc < 0)
         return rc;
-    int n = sv_registry_scan(d->reg);
+    int n = sv_registry_scan(d->reg, 0);
     sv_logf(n > 0 ? SV_LEVEL_INFO : SV_LEVEL_WARN, "%d graph(s) loaded from %s", n,
             cfg->plugin_dir);
     rc = sv_registry_watch(d->reg, cfg->plugin_scan_ms);
@@ -137,6 +138,7 @@ static int start(sv_daemon *d)
 
 static void stop(sv_daemon *d)
 {
+    atomic_store(&d->api.stopping, 1);
     sv_http_quiesce(d->http);
     sv_exec_shutdown(d->exec, d->cfg.shutdown_grace_ms);
     sv_http_stop(d->http);
@@ -200,8 +202,9 @@ int main(int argc, char **argv)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            sv_logf(SV_LEVEL_INFO, "SIGHUP: rescanning %s", d.cfg.plugin_dir);
-            sv_registry_scan(d.reg);
+            sv_logf(SV_LEVEL_INFO, "SIGHUP: rescanning %s, retrying refused files",
+                    d.cfg.plugin_dir);
+            sv_registry_scan(d.reg, 1);
             continue;
         }
         sv_logf(SV_LEVEL_INFO, "%s: stopping (grace %lld ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",

@@ -4,6 +4,7 @@
 #include "schema.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@ typedef struct sv_file {
     struct timespec mtime;
     char graph[65]; /* the graph it provides, "" when refused */
     int seen;       /* in the current scan */
+    int pending;    /* new or changed: to be loaded in this scan */
 } sv_file;
 
 struct sv_registry {
@@ -155,11 +157,15 @@ const sv_node *sv_graph_ent_node(const sv_graph_ent *e, const char *name)
 }
 
 /* Everything about a descriptor that the host relies on, checked once. */
+/* The size of an ABI 1.0 descriptor: later minors only append fields, so
+ * this is the least a plugin of any 1.x has. */
+#define SV_GRAPH_SIZE_1_0 (offsetof(sv_graph, on_cancel) + sizeof(void (*)(void)))
+
 static int check_desc(const sv_graph *g, char *why, size_t len)
 {
-    if (g->size < sizeof(sv_graph))
-        return reason(why, len, "descriptor size %u is smaller than ABI %d.%d's %zu", g->size,
-                      SV_ABI_MAJOR, SV_ABI_MINOR, sizeof(sv_graph));
+    if (g->size < SV_GRAPH_SIZE_1_0)
+        return reason(why, len, "descriptor size %u is smaller than ABI %d.0's %zu", g->size,
+                      SV_ABI_MAJOR, (size_t)SV_GRAPH_SIZE_1_0);
     if (!valid_name(g->name, 64))
         return reason(why, len, "graph name must be 1-64 chars of [a-z0-9_]");
     if (!g->version || !*g->version)
@@ -400,11 +406,11 @@ static sv_file *file_find(sv_registry *reg, const char *path)
     return NULL;
 }
 
-/* Which other file provides graph `name`? */
+/* Which other file still in the directory provides graph `name`? */
 static const sv_file *provider(sv_registry *reg, const char *name, const sv_file *self)
 {
     for (size_t i = 0; i < reg->n_files; i++)
-        if (&reg->files[i] != self && strcmp(reg->files[i].graph, name) == 0)
+        if (&reg->files[i] != self && reg->files[i].seen && strcmp(reg->files[i].graph, name) == 0)
             return &reg->files[i];
     return NULL;
 }
@@ -457,7 +463,46 @@ static int ends_with_so(const char *name)
     return n > 3 && name[0] != '.' && strcmp(name + n - 3, ".so") == 0;
 }
 
-int sv_registry_scan(sv_registry *reg)
+/* Note one directory entry: a new or changed file is marked pending. */
+static void note_entry(sv_registry *reg, const char *name, int force)
+{
+    char *path = NULL;
+    struct stat st;
+    if (!ends_with_so(name) || asprintf(&path, "%s/%s", reg->dir, name) < 0)
+        return;
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+        free(path);
+        return;
+    }
+    sv_file *f = file_find(reg, path);
+    if (!f) {
+        sv_file *nf = realloc(reg->files, (reg->n_files + 1) * sizeof *nf);
+        if (!nf) {
+            free(path);
+            return;
+        }
+        reg->files = nf;
+        f = &reg->files[reg->n_files++];
+        memset(f, 0, sizeof *f);
+        f->path = path;
+        f->pending = 1;
+    } else {
+        free(path);
+        /* A refused file is tried again when it changes, or on demand
+         * (SIGHUP): its refusal may have had a passing cause. */
+        f->pending = !(f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
+                       f->mtime.tv_sec == st.st_mtim.tv_sec &&
+                       f->mtime.tv_nsec == st.st_mtim.tv_nsec) ||
+                     (force && !f->graph[0]);
+    }
+    f->seen = 1;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->size = st.st_size;
+    f->mtime = st.st_mtim;
+}
+
+int sv_registry_scan(sv_registry *reg, int force)
 {
     pthread_mutex_lock(&reg->scan_lock);
     struct dirent **list = NULL;
@@ -467,56 +512,28 @@ int sv_registry_scan(sv_registry *reg)
         n = 0;
     }
     for (size_t i = 0; i < reg->n_files; i++)
-        reg->files[i].seen = 0;
+        reg->files[i].seen = reg->files[i].pending = 0;
     for (int i = 0; i < n; i++) {
-        char *path = NULL;
-        struct stat st;
-        if (!ends_with_so(list[i]->d_name) ||
-            asprintf(&path, "%s/%s", reg->dir, list[i]->d_name) < 0) {
-            free(list[i]);
-            continue;
-        }
+        note_entry(reg, list[i]->d_name, force);
         free(list[i]);
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-            free(path);
-            continue;
-        }
-        sv_file *f = file_find(reg, path);
-        if (!f) {
-            sv_file *nf = realloc(reg->files, (reg->n_files + 1) * sizeof *nf);
-            if (!nf) {
-                free(path);
-                continue;
-            }
-            reg->files = nf;
-            f = &reg->files[reg->n_files++];
-            memset(f, 0, sizeof *f);
-            f->path = path;
-        } else {
-            free(path);
-            if (f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
-                f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec) {
-                f->seen = 1;
-                continue;
-            }
-        }
-        f->seen = 1;
-        f->dev = st.st_dev;
-        f->ino = st.st_ino;
-        f->size = st.st_size;
-        f->mtime = st.st_mtim;
-        scan_file(reg, f);
     }
     free(list);
-    /* Files gone from the directory take their graphs with them; runs
-     * already going keep their pinned version. */
+    /* Load before removing, and let a vanished file not count as a
+     * provider: a renamed plugin then swaps in place instead of being
+     * refused as a duplicate of its own old name. */
+    for (size_t i = 0; i < reg->n_files; i++)
+        if (reg->files[i].pending)
+            scan_file(reg, &reg->files[i]);
+    /* Files gone from the directory take their graphs with them (unless
+     * another file now provides the graph); runs already going keep their
+     * pinned version. */
     for (size_t i = 0; i < reg->n_files;) {
         sv_file *f = &reg->files[i];
         if (f->seen) {
             i++;
             continue;
         }
-        if (f->graph[0]) {
+        if (f->graph[0] && !provider(reg, f->graph, f)) {
             sv_logf(SV_LEVEL_INFO, "graph %s removed (%s is gone)", f->graph, f->path);
             uninstall(reg, f->graph);
         }
@@ -553,7 +570,7 @@ static void *watch_main(void *arg)
         if (reg->stop)
             break;
         pthread_mutex_unlock(&reg->stop_lock);
-        sv_registry_scan(reg);
+        sv_registry_scan(reg, 0);
         pthread_mutex_lock(&reg->stop_lock);
     }
     pthread_mutex_unlock(&reg->stop_lock);
@@ -599,8 +616,14 @@ json_object *sv_registry_list(sv_registry *reg)
     if (sorted && reg->n_graphs > 0) {
         memcpy(sorted, reg->graphs, reg->n_graphs * sizeof *sorted);
         qsort(sorted, reg->n_graphs, sizeof *sorted, by_name);
-        for (size_t i = 0; i < reg->n_graphs; i++)
-            json_object_array_add(arr, json_object_get(sorted[i]->info));
+        /* Copies, not references: json-c's reference counts are not
+         * atomic, and a version may be unloaded by a worker thread while
+         * this answer is still being sent. */
+        for (size_t i = 0; i < reg->n_graphs; i++) {
+            json_object *copy = NULL;
+            if (json_object_deep_copy(sorted[i]->info, &copy, NULL) == 0)
+                json_object_array_add(arr, copy);
+        }
     }
     free(sorted);
     pthread_mutex_unlock(&reg->lock);

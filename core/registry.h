@@ -34,9 +34,10 @@ int sv_registry_new(const char *dir, const sv_host *host, sv_registry **out);
 /* Unload everything (waits for nothing: call when no run is left). */
 void sv_registry_free(sv_registry *reg);
 
-/* Look at the directory once: load new or changed files, drop removed ones.
- * Returns the number of graphs now registered. */
-int sv_registry_scan(sv_registry *reg);
+/* Look at the directory once: load new or changed files, drop removed ones;
+ * with force, also try again the files refused before.  Returns the number
+ * of graphs now registered. */
+int sv_registry_scan(sv_registry *reg, int force);
 /* Has a first scan completed? */
 int sv_registry_ready(sv_registry *reg);
 

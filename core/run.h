@@ -60,6 +60,7 @@ typedef struct sv_run {
     int64_t deadline_mono_ms; /* 0 = none */
     atomic_int cancel;        /* SV_STOP_* */
     int on_cancel_done;
+    uint32_t nodes_started; /* nodes begun so far */
     /* guarded by lock */
     pthread_mutex_t lock;
     sv_run_where where;
