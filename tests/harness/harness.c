@@ -24,7 +24,7 @@ long long th_mono_ms(void)
 }
 
 /* The pause between two looks at a condition polled against a deadline. */
-static void poll_pause(void)
+void th_poll_pause(void)
 {
     struct timespec ts = {0, 10 * 1000000};
     nanosleep(&ts, NULL);
@@ -170,7 +170,7 @@ int th_proc_stop(th_proc *p, int timeout_ms)
             waitpid(p->pid, &status, 0);
             break;
         }
-        poll_pause();
+        th_poll_pause();
     }
     p->pid = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -201,7 +201,7 @@ static int wait_http_ok(th_proc *p, int port, int timeout_ms)
             return 0;
         }
         th_resp_free(&r);
-        poll_pause();
+        th_poll_pause();
     }
     return -1;
 }
@@ -253,7 +253,7 @@ int th_sim_start(const char *scenario, const char *const *extra_args, th_proc *s
         }
         if (!th_proc_alive(sim))
             break;
-        poll_pause();
+        th_poll_pause();
     }
     dump_log(sim, "router-sim");
     th_proc_stop(sim, 2000);
@@ -346,7 +346,7 @@ int th_daemon_start(const char *const *plugins, const char *const *env, const th
             return 0;
         if (!th_proc_alive(d))
             break;
-        poll_pause();
+        th_poll_pause();
     }
     dump_log(d, "sofiia-supervisor");
     th_proc_stop(d, 2000);
@@ -464,7 +464,7 @@ json_object *th_wait_run(int port, const char *run_id, int timeout_ms)
                   strcmp(s, "cancelled") == 0))
             return v;
         json_object_put(v);
-        poll_pause();
+        th_poll_pause();
     }
     return NULL;
 }
@@ -479,7 +479,7 @@ int th_wait_status(int port, const char *run_id, const char *status, int timeout
         json_object_put(v);
         if (ok)
             return 0;
-        poll_pause();
+        th_poll_pause();
     }
     return -1;
 }
@@ -506,7 +506,7 @@ int th_sim_wait_requests(const th_proc *sim, int n, int timeout_ms)
         json_object_put(a);
         if (have >= n)
             return 0;
-        poll_pause();
+        th_poll_pause();
     }
     return -1;
 }
@@ -521,9 +521,25 @@ int th_log_contains(const th_proc *d, const char *needle, int timeout_ms)
         if (found)
             return 1;
         if (timeout_ms > 0)
-            poll_pause();
+            th_poll_pause();
     } while (th_mono_ms() < deadline);
     return 0;
+}
+
+int th_log_count(const th_proc *d, const char *needle, int n, int timeout_ms)
+{
+    long long deadline = th_mono_ms() + timeout_ms;
+    int count = 0;
+    for (;;) {
+        char *log = th_read_file(d->log_path, NULL);
+        count = 0;
+        for (char *p = log; p && (p = strstr(p, needle)); p++)
+            count++;
+        free(log);
+        if (count >= n || th_mono_ms() >= deadline)
+            return count;
+        th_poll_pause();
+    }
 }
 
 json_object *th_get(json_object *o, const char *path)

@@ -81,6 +81,8 @@ int th_sim_wait_requests(const th_proc *sim, int n, int timeout_ms);
 
 /* Does the daemon's log contain `needle`?  Wait up to timeout_ms for it. */
 int th_log_contains(const th_proc *d, const char *needle, int timeout_ms);
+/* Wait until the daemon's log holds needle at least n times; the count. */
+int th_log_count(const th_proc *d, const char *needle, int n, int timeout_ms);
 /* Read a whole file (caller frees); NULL on error. */
 char *th_read_file(const char *path, size_t *len);
 
@@ -96,6 +98,9 @@ int th_count_events(json_object *view, const char *type);
  * CU_ASSERT(th_streq(actual, expected)). */
 int th_streq(const char *actual, const char *expected);
 #define TH_STR_EQ(actual, expected) CU_ASSERT(th_streq((actual), (expected)))
+
+/* The short pause between two looks at a condition polled with a deadline. */
+void th_poll_pause(void);
 
 /* Milliseconds on the monotonic clock. */
 long long th_mono_ms(void);

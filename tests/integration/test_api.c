@@ -256,6 +256,7 @@ static int wait_done(const char *id)
         th_resp_free(&r);
         if (done)
             return 0;
+        th_poll_pause();
     }
     return -1;
 }

@@ -335,6 +335,40 @@ static void test_overall_timeout(void)
     stop_pair();
 }
 
+/* A run still queued when its deadline passes ends at once, with no node
+ * run and no on_cancel, though every worker is busy. */
+static void test_timeout_while_queued(void)
+{
+    const char *env[] = {"WORKER_THREADS=1", NULL};
+    CU_ASSERT_FATAL(start_pair("tests/scenarios/engine_slow.json", env) == 0);
+    char busy[64], queued[64];
+    th_start_run(g_d.port, "test_wait", "{\"waits\":0}", busy);
+    CU_ASSERT_EQUAL_FATAL(th_sim_wait_requests(&g_sim, 1, 10000), 0);
+    long long t0 = th_mono_ms();
+    th_start_run(g_d.port, "test_wait", "{\"waits\":0,\"timeouts\":{\"overall_sec\":0.5}}",
+                 queued);
+    json_object *v = th_wait_run(g_d.port, queued, 10000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT(th_mono_ms() - t0 < 10000); /* not after the busy run's 20 s call */
+    TH_STR_EQ(th_get_str(v, "status"), "failed");
+    TH_STR_EQ(th_get_str(v, "error.code"), "timeout");
+    CU_ASSERT_EQUAL(th_count_events(v, "run_start"), 0);
+    CU_ASSERT_EQUAL(th_count_events(v, "run_end"), 1);
+    json_object_put(v);
+    th_resp r;
+    CU_ASSERT_EQUAL(post_cancel(busy, &r), 202);
+    th_resp_free(&r);
+    v = th_wait_run(g_d.port, busy, 15000);
+    json_object_put(v);
+    /* one cleanup: the busy run's; the queued run had nothing to clean */
+    json_object *cleanup = requests_for("cleanup");
+    CU_ASSERT_EQUAL(json_object_array_length(cleanup), 1);
+    TH_STR_EQ(th_get_str(json_object_array_get_idx(cleanup, 0), "body.metadata.graph_run_id"),
+              busy);
+    json_object_put(cleanup);
+    stop_pair();
+}
+
 /* What a caller or a tool sends never reaches the log; neither do keys. */
 static void test_no_payload_in_logs(void)
 {
@@ -362,6 +396,7 @@ static void test_no_payload_in_logs(void)
         th_resp_free(&r);
         if (done)
             break;
+        th_poll_pause();
     }
     CU_ASSERT(th_log_contains(&g_d, "\"msg\":\"run finished\"", 5000));
     CU_ASSERT(th_log_contains(&g_d, "\"msg\":\"tool_call\"", 0));
@@ -457,6 +492,7 @@ int main(void)
     CU_add_test(s, "cancel aborts the tool call in flight", test_cancel_running_call);
     CU_add_test(s, "cancel a queued run", test_cancel_queued_run);
     CU_add_test(s, "overall timeout", test_overall_timeout);
+    CU_add_test(s, "timeout while queued", test_timeout_while_queued);
     CU_add_test(s, "no payload or key in the logs", test_no_payload_in_logs);
     CU_add_test(s, "200 waiting runs on 2 workers", test_many_waiting_runs);
     CU_add_test(s, "event cap", test_event_cap);
