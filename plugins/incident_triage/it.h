@@ -165,7 +165,7 @@ int it_params_build(json_object *input, int64_t now_ms, long max_h, json_object 
  * kept; an HTTP status after "status", "code", "http", "returned"... kept);
  * quoted strings <str>; key=value ids, long letter-digit words and the pod
  * part of k8s pod names <id>.  Writes at most len bytes (a complete
- * UTF-8 text).  docs/graph-incident_triage.md has the table.
+ * UTF-8 text).  docs/graphs.md has the table.
  */
 void it_signature(const char *msg, char *out, size_t len);
 

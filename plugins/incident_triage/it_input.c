@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* The validator rejects unknown fields, fills defaults and clamps
- * max_log_lines (x-clamp); docs/graph-incident_triage.md explains each one. */
+ * max_log_lines (x-clamp); docs/graphs.md explains each one. */
 const char it_input_schema[] =
     "{\"type\":\"object\",\"properties\":{"
     "\"service\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":128,"

@@ -1,7 +1,7 @@
 /*
  * release_check.c - the descriptor of the release_check graph: runs the
  * DAARION release_check pipeline through job_orchestrator_tool and reports
- * its gates (see docs/graph-release_check.md).
+ * its gates (see docs/graphs.md).
  */
 #include <sofiia/graph.h>
 
