@@ -105,8 +105,7 @@ static json_object *parse_body(const sv_req *req, sv_resp *resp)
     if (!o || jerr != json_tokener_success) {
         char msg[192];
         snprintf(msg, sizeof msg, "the body is not valid JSON (%s at byte %zu)",
-                 jerr == json_tokener_continue ? "unexpected end"
-                                               : json_tokener_error_desc(jerr),
+                 jerr == json_tokener_continue ? "unexpected end" : json_tokener_error_desc(jerr),
                  off);
         json_object_put(o);
         sv_resp_error(resp, 400, "invalid_json", msg, NULL);
@@ -256,8 +255,7 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
     sv_error err;
     memset(&err, 0, sizeof err);
     if (sv_schema_validate(e->schema, input, &err) < 0 ||
-        (e->desc->prepare_input &&
-         e->desc->prepare_input(api->host, input, &err) != SV_OK)) {
+        (e->desc->prepare_input && e->desc->prepare_input(api->host, input, &err) != SV_OK)) {
         sv_resp_error(resp, 400, err.code[0] ? err.code : "invalid_input",
                       err.message[0] ? err.message : "the input was refused by the graph",
                       err.field[0] ? err.field : "input");
@@ -476,8 +474,7 @@ void sv_api_handle(void *app, const sv_req *req, sv_resp *resp)
     if (strcmp(p, "/readyz") == 0)
         return get ? get_readyz(api, resp) : method_not_allowed(resp, "GET");
     if (strcmp(p, "/v1/graphs") == 0)
-        return get ? reply(resp, 200, sv_registry_list(api->reg))
-                   : method_not_allowed(resp, "GET");
+        return get ? reply(resp, 200, sv_registry_list(api->reg)) : method_not_allowed(resp, "GET");
     if (split2(p, "/v1/graphs/", id, sizeof id, &tail) && strcmp(tail, "/runs") == 0)
         return post ? post_run(api, req, id, resp) : method_not_allowed(resp, "POST");
     if (strcmp(p, "/v1/runs") == 0)

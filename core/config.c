@@ -272,11 +272,24 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
     return rc;
 }
 
-static const char *const g_keys[] = {
-    "SUPERVISOR_LISTEN", "SUPERVISOR_INTERNAL_KEY", "GATEWAY_BASE_URL", "SUPERVISOR_API_KEY",
-    "REDIS_URL", "RUN_TTL_SEC", "PLUGIN_DIR", "WORKER_THREADS", "INCIDENT_MAX_TIME_WINDOW_H",
-    "LOG_LEVEL", "GATEWAY_TIMEOUT_SEC", "GATEWAY_MAX_ATTEMPTS", "GATEWAY_BACKOFF_MS",
-    "MAX_BODY_BYTES", "SHUTDOWN_GRACE_SEC", "PLUGIN_SCAN_MS", "CANCEL_GRACE_SEC", NULL};
+static const char *const g_keys[] = {"SUPERVISOR_LISTEN",
+                                     "SUPERVISOR_INTERNAL_KEY",
+                                     "GATEWAY_BASE_URL",
+                                     "SUPERVISOR_API_KEY",
+                                     "REDIS_URL",
+                                     "RUN_TTL_SEC",
+                                     "PLUGIN_DIR",
+                                     "WORKER_THREADS",
+                                     "INCIDENT_MAX_TIME_WINDOW_H",
+                                     "LOG_LEVEL",
+                                     "GATEWAY_TIMEOUT_SEC",
+                                     "GATEWAY_MAX_ATTEMPTS",
+                                     "GATEWAY_BACKOFF_MS",
+                                     "MAX_BODY_BYTES",
+                                     "SHUTDOWN_GRACE_SEC",
+                                     "PLUGIN_SCAN_MS",
+                                     "CANCEL_GRACE_SEC",
+                                     NULL};
 
 int sv_config_load_env(sv_config *cfg, char *const *envp, char *err, size_t len)
 {

@@ -236,8 +236,8 @@ static void timeout_error(sv_run *r)
         json_object_object_get_ex(t, "overall_sec", &o))
         sec = json_object_get_double(o);
     snprintf(r->err_code, sizeof r->err_code, "timeout");
-    snprintf(r->err_message, sizeof r->err_message,
-             "the run exceeded timeouts.overall_sec (%g s)", sec);
+    snprintf(r->err_message, sizeof r->err_message, "the run exceeded timeouts.overall_sec (%g s)",
+             sec);
 }
 
 /* A user cancel or the deadline: let the graph clean up, then end the run. */
@@ -248,10 +248,7 @@ static void finish_stopped(sv_exec *ex, sv_run *r, int stop)
      * a user or the deadline stopped it. */
     if (g->on_cancel && !r->on_cancel_done && r->nodes_started > 0) {
         r->on_cancel_done = 1;
-        sv_ctx ctx = {.run = r,
-                      .node_name = "on_cancel",
-                      .seq_slot = g->n_nodes,
-                      .cleanup = 1};
+        sv_ctx ctx = {.run = r, .node_name = "on_cancel", .seq_slot = g->n_nodes, .cleanup = 1};
         g->on_cancel(&ctx, sv_host_table(),
                      stop == SV_STOP_TIMEOUT ? SV_CANCEL_TIMEOUT : SV_CANCEL_USER);
     }
@@ -305,10 +302,8 @@ static void step_run(sv_exec *ex, sv_run *r)
     sv_run_event(r, "node_start", node->name, NULL);
     int64_t t0 = sv_mono_ms();
     sv_step step = {.next = node->next, .delay_ms = 0};
-    sv_ctx ctx = {.run = r,
-                  .node_name = node->name,
-                  .seq_slot = (uint32_t)(node - g->nodes),
-                  .cleanup = 0};
+    sv_ctx ctx = {
+        .run = r, .node_name = node->name, .seq_slot = (uint32_t)(node - g->nodes), .cleanup = 0};
     int rc = node->run(&ctx, sv_host_table(), &step);
     int64_t ms = sv_mono_ms() - t0;
     stop = atomic_load(&r->cancel);
@@ -319,11 +314,10 @@ static void step_run(sv_exec *ex, sv_run *r)
     } else {
         json_object *d = json_object_new_object();
         json_object_object_add(d, "duration_ms", json_object_new_int64(ms));
-        json_object_object_add(
-            d, "code",
-            json_object_new_string(rc == SV_ECANCELLED ? "cancelled"
-                                   : r->err_code[0]    ? r->err_code
-                                                       : "node_failed"));
+        json_object_object_add(d, "code",
+                               json_object_new_string(rc == SV_ECANCELLED ? "cancelled"
+                                                      : r->err_code[0]    ? r->err_code
+                                                                          : "node_failed"));
         sv_run_event(r, "node_error", node->name, d);
     }
     if (stop != SV_STOP_NONE) {

@@ -12,10 +12,10 @@
 #include <sofiia/graph.h>
 
 typedef struct sv_gateway_cfg {
-    const char *base_url;   /* e.g. "http://router:8000", no trailing slash needed */
-    const char *api_key;    /* NULL = no Authorization header; never logged */
-    int64_t timeout_ms;     /* per attempt (default 30000) */
-    int max_attempts;       /* including the first (default 4) */
+    const char *base_url;    /* e.g. "http://router:8000", no trailing slash needed */
+    const char *api_key;     /* NULL = no Authorization header; never logged */
+    int64_t timeout_ms;      /* per attempt (default 30000) */
+    int max_attempts;        /* including the first (default 4) */
     int64_t backoff_base_ms; /* first retry delay before jitter (default 200) */
     int64_t backoff_cap_ms;  /* largest delay (default 5000) */
 } sv_gateway_cfg;
@@ -24,9 +24,10 @@ typedef struct sv_gateway sv_gateway;
 
 /* What one attempt did, for the tool_call event (no payload content). */
 typedef struct sv_gw_attempt {
-    int attempt;           /* 1-based */
-    const char *status;    /* "succeeded", "failed" (router said so or HTTP error), "error" (transport) */
-    int http_status;       /* 0 when no HTTP answer */
+    int attempt; /* 1-based */
+    const char
+        *status;     /* "succeeded", "failed" (router said so or HTTP error), "error" (transport) */
+    int http_status; /* 0 when no HTTP answer */
     const char *error_code; /* NULL on success */
     int64_t duration_ms;
     char request_sha256[65];
@@ -42,9 +43,9 @@ typedef struct sv_gw_call {
     json_object *params; /* NULL = {} */
     const char *workspace_id, *user_id, *agent_id;
     const char *run_id, *graph, *node;
-    const char *call_id;       /* "gr_…:node:N", the same for every attempt */
-    int64_t deadline_mono_ms;  /* 0 = none; no attempt or backoff goes past it */
-    atomic_int *cancel;        /* NULL or a flag: non-zero aborts the call in flight */
+    const char *call_id;      /* "gr_…:node:N", the same for every attempt */
+    int64_t deadline_mono_ms; /* 0 = none; no attempt or backoff goes past it */
+    atomic_int *cancel;       /* NULL or a flag: non-zero aborts the call in flight */
     void (*on_attempt)(void *arg, const sv_gw_attempt *a); /* may be NULL */
     void *arg;
 } sv_gw_call;

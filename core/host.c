@@ -56,8 +56,7 @@ static void on_attempt_named(void *arg, const sv_gw_attempt *a)
     json_object_object_add(d, "request_sha256", json_object_new_string(a->request_sha256));
     json_object_object_add(d, "request_bytes", json_object_new_int64((int64_t)a->request_bytes));
     json_object_object_add(d, "response_sha256", json_object_new_string(a->response_sha256));
-    json_object_object_add(d, "response_bytes",
-                           json_object_new_int64((int64_t)a->response_bytes));
+    json_object_object_add(d, "response_bytes", json_object_new_int64((int64_t)a->response_bytes));
     if (a->error_code)
         json_object_object_add(d, "error_code", json_object_new_string(a->error_code));
     sv_run_event(aa->ctx->run, "tool_call", aa->ctx->node_name, d);
@@ -152,9 +151,8 @@ static int h_fail(sv_ctx *ctx, const char *code, const char *message)
 }
 
 /* Types the core writes itself: a graph may not forge them. */
-static const char *const g_reserved[] = {"run_start",       "node_start", "node_end",
-                                         "tool_call",       "node_error", "cancel_requested",
-                                         "run_end",         NULL};
+static const char *const g_reserved[] = {"run_start",  "node_start",       "node_end", "tool_call",
+                                         "node_error", "cancel_requested", "run_end",  NULL};
 
 static int h_event(sv_ctx *ctx, const char *type, json_object *details)
 {

@@ -51,8 +51,8 @@ static int check_plugin(const char *path)
     if (rc < 0) {
         fprintf(stderr, "%s: refused: %s\n", path, why);
     } else {
-        printf("%s: graph %s %s, %u nodes, entry %s: OK\n", path, e->desc->name,
-               e->desc->version, e->desc->n_nodes, e->desc->entry);
+        printf("%s: graph %s %s, %u nodes, entry %s: OK\n", path, e->desc->name, e->desc->version,
+               e->desc->n_nodes, e->desc->entry);
         sv_graph_ent_unref(e);
     }
     rmdir(dir);
@@ -108,11 +108,8 @@ static int start(sv_daemon *d)
     rc = sv_exec_new(&ecfg, &d->exec);
     if (rc < 0)
         return rc;
-    d->api = (sv_api){.cfg = cfg,
-                      .store = d->store,
-                      .reg = d->reg,
-                      .exec = d->exec,
-                      .host = sv_host_table()};
+    d->api = (sv_api){
+        .cfg = cfg, .store = d->store, .reg = d->reg, .exec = d->exec, .host = sv_host_table()};
     sv_http_cfg hcfg = {.host = cfg->listen_host,
                         .port = cfg->listen_port,
                         .max_body_bytes = cfg->max_body_bytes,
@@ -207,8 +204,8 @@ int main(int argc, char **argv)
             sv_registry_scan(d.reg, 1);
             continue;
         }
-        sv_logf(SV_LEVEL_INFO, "%s: stopping (grace %lld ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-                (long long)d.cfg.shutdown_grace_ms);
+        sv_logf(SV_LEVEL_INFO, "%s: stopping (grace %lld ms)",
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)d.cfg.shutdown_grace_ms);
         break;
     }
     stop(&d);

@@ -49,7 +49,8 @@ struct sv_registry {
     long interval_ms;
 };
 
-static int reason(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int reason(char *why, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int reason(char *why, size_t len, const char *fmt, ...)
 {
@@ -490,10 +491,10 @@ static void note_entry(sv_registry *reg, const char *name, int force)
         free(path);
         /* A refused file is tried again when it changes, or on demand
          * (SIGHUP): its refusal may have had a passing cause. */
-        f->pending = !(f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
-                       f->mtime.tv_sec == st.st_mtim.tv_sec &&
-                       f->mtime.tv_nsec == st.st_mtim.tv_nsec) ||
-                     (force && !f->graph[0]);
+        f->pending =
+            !(f->dev == st.st_dev && f->ino == st.st_ino && f->size == st.st_size &&
+              f->mtime.tv_sec == st.st_mtim.tv_sec && f->mtime.tv_nsec == st.st_mtim.tv_nsec) ||
+            (force && !f->graph[0]);
     }
     f->seen = 1;
     f->dev = st.st_dev;

@@ -16,14 +16,14 @@
 
 /* One loaded version of one graph. */
 typedef struct sv_graph_ent {
-    atomic_int refs;          /* the registry's own + one per pinned run */
-    const sv_graph *desc;     /* inside the loaded copy */
-    json_object *schema;      /* parsed input_schema */
-    json_object *info;        /* the entry of GET /v1/graphs */
-    void *dl;                 /* dlopen handle */
-    char *path;               /* the file in PLUGIN_DIR */
-    char *copy;               /* the private copy that was dlopen()ed */
-    int has_overall_timeout;  /* input has timeouts.overall_sec */
+    atomic_int refs;         /* the registry's own + one per pinned run */
+    const sv_graph *desc;    /* inside the loaded copy */
+    json_object *schema;     /* parsed input_schema */
+    json_object *info;       /* the entry of GET /v1/graphs */
+    void *dl;                /* dlopen handle */
+    char *path;              /* the file in PLUGIN_DIR */
+    char *copy;              /* the private copy that was dlopen()ed */
+    int has_overall_timeout; /* input has timeouts.overall_sec */
 } sv_graph_ent;
 
 typedef struct sv_registry sv_registry;

@@ -136,8 +136,7 @@ json_object *sv_run_record(const sv_run *r)
      * never shown to callers. */
     if (!sv_run_status_final(r->status)) {
         json_object *cp = json_object_new_object();
-        json_object_object_add(cp, "node",
-                               r->node ? json_object_new_string(r->node->name) : NULL);
+        json_object_object_add(cp, "node", r->node ? json_object_new_string(r->node->name) : NULL);
         json_object_object_add(cp, "input", json_object_get(r->input));
         json_object_object_add(cp, "state", json_object_get(r->state));
         json_object *seq = json_object_new_array();
@@ -182,8 +181,7 @@ int sv_run_event(sv_run *r, const char *type, const char *node, json_object *det
     json_object_object_add(ev, "node", node ? json_object_new_string(node) : NULL);
     json_object_object_add(ev, "details", details ? details : json_object_new_object());
     int rc = r->store->ops->event_append(
-        r->store, r->id, json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN),
-        SV_EVENTS_CAP);
+        r->store, r->id, json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN), SV_EVENTS_CAP);
     json_object_put(ev);
     return rc;
 }
@@ -230,9 +228,9 @@ out:
 
 json_object *sv_run_summary(json_object *record)
 {
-    static const char *const keys[] = {"run_id",     "graph",      "graph_version", "status",
-                                       "workspace_id", "user_id",  "agent_id",      "created_at",
-                                       "started_at", "finished_at", "error",        NULL};
+    static const char *const keys[] = {"run_id",       "graph",       "graph_version", "status",
+                                       "workspace_id", "user_id",     "agent_id",      "created_at",
+                                       "started_at",   "finished_at", "error",         NULL};
     json_object *o = json_object_new_object();
     for (const char *const *k = keys; *k; k++) {
         json_object *v = NULL;

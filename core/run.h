@@ -54,8 +54,8 @@ typedef struct sv_run {
     char err_code[64];
     char err_message[256];
     sv_run_status status;
-    const sv_node *node;  /* the node to run next */
-    uint32_t *call_seq;   /* per node: tool calls made, for call_id */
+    const sv_node *node; /* the node to run next */
+    uint32_t *call_seq;  /* per node: tool calls made, for call_id */
     int64_t created_us, started_us, finished_us;
     int64_t deadline_mono_ms; /* 0 = none */
     atomic_int cancel;        /* SV_STOP_* */

@@ -125,8 +125,12 @@ int sv_parse_ts(const char *s, int64_t *us)
     }
     if (*p != '\0')
         return -EINVAL;
-    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = sec};
+    struct tm tm = {.tm_year = Y - 1900,
+                    .tm_mon = M - 1,
+                    .tm_mday = D,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = sec};
     time_t t = timegm(&tm);
     *us = ((int64_t)t - (int64_t)offset_min * 60) * 1000000 + frac_us;
     return 0;

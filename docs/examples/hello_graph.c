@@ -153,8 +153,7 @@ static int wait_ready(sv_ctx *ctx, const sv_host *host, sv_step *step)
     }
     if (polls >= get_int(input, "max_polls", 5)) {
         char msg[128];
-        snprintf(msg, sizeof msg, "the greeting was not ready after %lld checks",
-                 (long long)polls);
+        snprintf(msg, sizeof msg, "the greeting was not ready after %lld checks", (long long)polls);
         host->fail(ctx, "not_ready", msg);
         return SV_ERR;
     }

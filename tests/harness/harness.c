@@ -425,8 +425,9 @@ long th_start_run(int port, const char *graph, const char *input_json, char run_
 {
     char path[256], *body = NULL;
     snprintf(path, sizeof path, "/v1/graphs/%s/runs", graph);
-    if (asprintf(&body, "{\"workspace_id\":\"ws1\",\"user_id\":\"u1\",\"agent_id\":\"a1\","
-                        "\"input\":%s}",
+    if (asprintf(&body,
+                 "{\"workspace_id\":\"ws1\",\"user_id\":\"u1\",\"agent_id\":\"a1\","
+                 "\"input\":%s}",
                  input_json ? input_json : "{}") < 0)
         return -1;
     th_resp r;

@@ -138,8 +138,8 @@ static void test_bad_starts(void)
                  "count");
     start_expect("{" IDS ",\"input\":{\"label\":\"x\",\"count\":1.5}}", 400, "invalid_input",
                  "count");
-    start_expect("{" IDS ",\"input\":{\"label\":\"x\",\"bad_next\":\"yes\"}}", 400,
-                 "invalid_input", "bad_next");
+    start_expect("{" IDS ",\"input\":{\"label\":\"x\",\"bad_next\":\"yes\"}}", 400, "invalid_input",
+                 "bad_next");
     /* the Content-Type does not matter: JSON is JSON */
     th_resp r;
     const char *hdr[] = {"Authorization: Bearer k-internal", "Content-Type: text/plain", NULL};

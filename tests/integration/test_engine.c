@@ -110,14 +110,12 @@ static void test_run_succeeds_with_events(void)
         TH_STR_EQ(th_get_str(r, "body.user_id"), "u1");
         TH_STR_EQ(th_get_str(r, "body.agent_id"), "a1");
         TH_STR_EQ(th_get_str(r, "authorization"), "Bearer router-key-123");
-        TH_STR_EQ(th_get_str(r, "x_request_id"),
-                               th_get_str(r, "body.metadata.call_id"));
+        TH_STR_EQ(th_get_str(r, "x_request_id"), th_get_str(r, "body.metadata.call_id"));
         CU_ASSERT_EQUAL(th_get_int(r, "body.metadata.attempt", 0), 1);
     }
     char want[128];
     snprintf(want, sizeof want, "%s:b:1", id);
-    TH_STR_EQ(th_get_str(json_object_array_get_idx(reqs, 1), "body.metadata.call_id"),
-                           want);
+    TH_STR_EQ(th_get_str(json_object_array_get_idx(reqs, 1), "body.metadata.call_id"), want);
     json_object_put(reqs);
     json_object_put(v);
     stop_pair();
@@ -136,8 +134,7 @@ static void test_retry_and_no_retry(void)
     json_object *reqs = requests_for("step");
     CU_ASSERT_EQUAL_FATAL(json_object_array_length(reqs), 4);
     json_object *r1 = json_object_array_get_idx(reqs, 0), *r2 = json_object_array_get_idx(reqs, 1);
-    TH_STR_EQ(th_get_str(r1, "body.metadata.call_id"),
-                           th_get_str(r2, "body.metadata.call_id"));
+    TH_STR_EQ(th_get_str(r1, "body.metadata.call_id"), th_get_str(r2, "body.metadata.call_id"));
     CU_ASSERT_EQUAL(th_get_int(r1, "body.metadata.attempt", 0), 1);
     CU_ASSERT_EQUAL(th_get_int(r2, "body.metadata.attempt", 0), 2);
     CU_ASSERT_EQUAL(th_get_int(r1, "http_status", 0), 503);
@@ -230,10 +227,8 @@ static void test_cancel_waiting_run(void)
     CU_ASSERT_EQUAL(th_count_events(v, "cancel_requested"), 1);
     json_object *cleanup = requests_for("cleanup");
     CU_ASSERT_EQUAL(json_object_array_length(cleanup), 1);
-    TH_STR_EQ(th_get_str(json_object_array_get_idx(cleanup, 0), "body.params.reason"),
-                           "user");
-    TH_STR_EQ(
-        th_get_str(json_object_array_get_idx(cleanup, 0), "body.metadata.graph_run_id"), id);
+    TH_STR_EQ(th_get_str(json_object_array_get_idx(cleanup, 0), "body.params.reason"), "user");
+    TH_STR_EQ(th_get_str(json_object_array_get_idx(cleanup, 0), "body.metadata.graph_run_id"), id);
     json_object_put(cleanup);
     /* a second cancel: already cancelled -> 200 */
     CU_ASSERT_EQUAL(post_cancel(id, &r), 200);
@@ -319,8 +314,7 @@ static void test_overall_timeout(void)
     TH_STR_EQ(th_get_str(v, "error.code"), "timeout");
     json_object *cleanup = requests_for("cleanup");
     CU_ASSERT_EQUAL(json_object_array_length(cleanup), 1);
-    TH_STR_EQ(th_get_str(json_object_array_get_idx(cleanup, 0), "body.params.reason"),
-                           "timeout");
+    TH_STR_EQ(th_get_str(json_object_array_get_idx(cleanup, 0), "body.params.reason"), "timeout");
     json_object_put(cleanup);
     json_object_put(v);
     stop_pair();
@@ -345,8 +339,7 @@ static void test_timeout_while_queued(void)
     th_start_run(g_d.port, "test_wait", "{\"waits\":0}", busy);
     CU_ASSERT_EQUAL_FATAL(th_sim_wait_requests(&g_sim, 1, 10000), 0);
     long long t0 = th_mono_ms();
-    th_start_run(g_d.port, "test_wait", "{\"waits\":0,\"timeouts\":{\"overall_sec\":0.5}}",
-                 queued);
+    th_start_run(g_d.port, "test_wait", "{\"waits\":0,\"timeouts\":{\"overall_sec\":0.5}}", queued);
     json_object *v = th_wait_run(g_d.port, queued, 10000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
     CU_ASSERT(th_mono_ms() - t0 < 10000); /* not after the busy run's 20 s call */
@@ -372,8 +365,8 @@ static void test_timeout_while_queued(void)
 /* What a caller or a tool sends never reaches the log; neither do keys. */
 static void test_no_payload_in_logs(void)
 {
-    const char *env[] = {"SUPERVISOR_API_KEY=router-key-SECRET-1", "SUPERVISOR_INTERNAL_KEY=api-key-SECRET-2",
-                         "LOG_LEVEL=debug", NULL};
+    const char *env[] = {"SUPERVISOR_API_KEY=router-key-SECRET-1",
+                         "SUPERVISOR_INTERNAL_KEY=api-key-SECRET-2", "LOG_LEVEL=debug", NULL};
     CU_ASSERT_FATAL(start_pair("tests/scenarios/engine_ok.json", env) == 0);
     const char *hdr[] = {"Authorization: Bearer api-key-SECRET-2", NULL};
     th_resp r;
@@ -425,9 +418,8 @@ static void test_many_waiting_runs(void)
     static char ids[N][64];
     long long t0 = th_mono_ms();
     for (int i = 0; i < N; i++)
-        CU_ASSERT_EQUAL(th_start_run(g_d.port, "test_wait", "{\"waits\":4,\"delay_ms\":500}",
-                                     ids[i]),
-                        202);
+        CU_ASSERT_EQUAL(
+            th_start_run(g_d.port, "test_wait", "{\"waits\":4,\"delay_ms\":500}", ids[i]), 202);
     int ok = 0;
     for (int i = 0; i < N; i++) {
         json_object *v = th_wait_run(g_d.port, ids[i], 60000);

@@ -84,9 +84,8 @@ static int wait_version(int port, const char *name, const char *version, int tim
 static void test_refusals_keep_serving(void)
 {
     th_proc d;
-    const char *plugins[] = {"test_chain",       "test_bad_abi",    "test_no_desc",
-                             "test_bad_entry",   "test_bad_schema", "test_bad_init",
-                             "test_dup_name",    NULL};
+    const char *plugins[] = {"test_chain",      "test_bad_abi",  "test_no_desc",  "test_bad_entry",
+                             "test_bad_schema", "test_bad_init", "test_dup_name", NULL};
     CU_ASSERT_FATAL(th_daemon_start(plugins, NULL, &g_sim, &d) == 0);
     char dir[300], path[600];
     th_plugin_dir(&d, dir, sizeof dir);
@@ -214,8 +213,8 @@ static void test_rename_and_sighup(void)
 static int check_plugin(const char *plugin, char *out, size_t len)
 {
     char cmd[1500], so[600];
-    snprintf(cmd, sizeof cmd, "%s/sofiia-supervisor --check-plugin %s 2>&1",
-             getenv("SV_BUILDDIR"), th_plugin_path(plugin, so, sizeof so));
+    snprintf(cmd, sizeof cmd, "%s/sofiia-supervisor --check-plugin %s 2>&1", getenv("SV_BUILDDIR"),
+             th_plugin_path(plugin, so, sizeof so));
     FILE *p = popen(cmd, "r");
     size_t n = p ? fread(out, 1, len - 1, p) : 0;
     out[n] = '\0';

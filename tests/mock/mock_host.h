@@ -22,9 +22,9 @@ typedef struct mock_call {
 typedef struct mock_answer {
     char tool[64];
     char action[64];
-    int rc;             /* SV_OK, SV_ETOOL, SV_ECANCELLED */
-    json_object *data;  /* for SV_OK */
-    char err_code[64];  /* for SV_ETOOL */
+    int rc;            /* SV_OK, SV_ETOOL, SV_ECANCELLED */
+    json_object *data; /* for SV_OK */
+    char err_code[64]; /* for SV_ETOOL */
     int used;
 } mock_answer;
 
@@ -47,8 +47,8 @@ void mock_answer_add(mock_host *m, const char *tool, const char *action, int rc,
                      const char *data_json, const char *err_code);
 
 /* Settings the graph can observe. */
-void mock_set_now_ms(mock_host *m, int64_t now_ms);     /* default 1771840800000 (2026-02-23T10:00Z) */
-void mock_set_created_ms(mock_host *m, int64_t ms);      /* default = now */
+void mock_set_now_ms(mock_host *m, int64_t now_ms); /* default 1771840800000 (2026-02-23T10:00Z) */
+void mock_set_created_ms(mock_host *m, int64_t ms); /* default = now */
 void mock_set_config(mock_host *m, const char *key, long value);
 /* Cancel the run when the n-th tool call (1-based) is made: that call and all
  * later ones return SV_ECANCELLED and cancelled() becomes true. 0 = never. */
@@ -68,10 +68,10 @@ int mock_prepare(mock_host *m, const sv_graph *g, sv_error *err);
 int mock_run(mock_host *m, const sv_graph *g, int max_steps, int cancel_reason);
 
 /* What happened. */
-json_object *mock_input(mock_host *m);  /* borrowed */
-json_object *mock_state(mock_host *m);  /* borrowed */
-json_object *mock_result(mock_host *m); /* borrowed, NULL if never set */
-const char *mock_fail_code(mock_host *m);    /* "" if fail() not called */
+json_object *mock_input(mock_host *m);    /* borrowed */
+json_object *mock_state(mock_host *m);    /* borrowed */
+json_object *mock_result(mock_host *m);   /* borrowed, NULL if never set */
+const char *mock_fail_code(mock_host *m); /* "" if fail() not called */
 const char *mock_fail_message(mock_host *m);
 int mock_n_calls(mock_host *m);
 const mock_call *mock_get_call(mock_host *m, int i);

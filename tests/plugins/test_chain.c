@@ -16,8 +16,8 @@
 static int step(sv_ctx *ctx, const sv_host *host, int n)
 {
     json_object *in = host->input(ctx), *v = NULL;
-    const char *fail_at = json_object_object_get_ex(in, "fail_at", &v) ? json_object_get_string(v)
-                                                                        : "";
+    const char *fail_at =
+        json_object_object_get_ex(in, "fail_at", &v) ? json_object_get_string(v) : "";
     if (strcmp(fail_at, host->node(ctx)) == 0) {
         host->fail(ctx, "test_failure", "failing as the input asked");
         return SV_ERR;

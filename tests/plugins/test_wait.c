@@ -48,9 +48,8 @@ static int tick(sv_ctx *ctx, const sv_host *host, sv_step *s)
 static void on_cancel(sv_ctx *ctx, const sv_host *host, int reason)
 {
     json_object *params = json_object_new_object();
-    json_object_object_add(params, "reason",
-                           json_object_new_string(reason == SV_CANCEL_TIMEOUT ? "timeout"
-                                                                              : "user"));
+    json_object_object_add(
+        params, "reason", json_object_new_string(reason == SV_CANCEL_TIMEOUT ? "timeout" : "user"));
     host->tool_call(ctx, "test_tool", "cleanup", params, NULL, NULL);
     json_object_put(params);
 }

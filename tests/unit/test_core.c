@@ -210,11 +210,9 @@ static void test_sha256(void)
 {
     char hex[65];
     sv_sha256_hex("", 0, hex);
-    CU_ASSERT_STRING_EQUAL(hex,
-                           "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CU_ASSERT_STRING_EQUAL(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     sv_sha256_hex("abc", 3, hex);
-    CU_ASSERT_STRING_EQUAL(hex,
-                           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CU_ASSERT_STRING_EQUAL(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 static void test_ids(void)
@@ -253,8 +251,8 @@ static void test_event_cap(void)
     sv_store *st = NULL;
     CU_ASSERT_EQUAL_FATAL(sv_store_mem_new(60, &st), 0);
     static const sv_node nodes[] = {{.name = "n", .run = NULL, .next = NULL}};
-    static const sv_graph g = {SV_GRAPH_ABI, .name = "g", .version = "1", .nodes = nodes,
-                               .n_nodes = 1, .entry = "n"};
+    static const sv_graph g = {SV_GRAPH_ABI,   .name = "g",  .version = "1",
+                               .nodes = nodes, .n_nodes = 1, .entry = "n"};
     sv_graph_ent *e = calloc(1, sizeof *e);
     atomic_init(&e->refs, 1);
     e->desc = &g;
