@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 top=$PWD
 mode=${1:-all}
 
-etc/install-deps.sh valgrind clang
+etc/install-deps.sh valgrind clang-format
 [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 
 jobs=$(nproc)
@@ -33,6 +33,14 @@ check() { # dir, extra make args...
         return 1
     fi
 }
+
+step "format (clang-format, .clang-format)"
+# shellcheck disable=SC2046
+if ! clang-format --dry-run --Werror $(git ls-files '*.c' '*.h' 2>/dev/null || find core sdk plugins tests bench docs -name '*.[ch]') 2>format.out; then
+    head -n 40 format.out; echo "run: clang-format -i <files>"; exit 1
+fi
+rm -f format.out
+echo "formatted"
 
 step "build (gcc, -Wall -Wextra -Werror)"
 build build
