@@ -1,9 +1,9 @@
 /*
  * store_mem.c - the embedded store: one process, not durable.
  *
- * Runs and idempotency claims live in chained hash tables keyed by SipHash
- * with a random per-store key: idempotency keys come from clients, so the
- * table must not be something a client can flood into one chain.
+ * Runs and idempotency claims live in chained hash tables (htab.c) keyed by
+ * SipHash with a random per-store key: idempotency keys come from clients, so
+ * the table must not be something a client can flood into one chain.
  *
  * Every entry also sits on an expiry list kept in last-write order.  The TTL
  * is one value per store, so last-write order is expiry order and both lazy
@@ -21,6 +21,7 @@
  * The injected clock is called with the lock held and must not call back in.
  */
 #include "store.h"
+#include "htab.h"
 #include "util.h"
 
 #include <errno.h>
@@ -31,7 +32,6 @@
 /* Entries examined per call at the head of each expiry list.  Each write adds
  * at most one entry, so any budget above one keeps up with the expiries. */
 #define SV_MEM_SWEEP_BUDGET 16
-#define SV_MEM_MIN_BUCKETS 64
 /* A run's event ring starts small and doubles up to the cap: most runs log a
  * few dozen events, and 1000 slots each for 100k runs would be 800 MB. */
 #define SV_MEM_MIN_EVENTS 16
@@ -64,146 +64,10 @@ static void link_add_before(struct link *pos, struct link *l)
     pos->prev = l;
 }
 
-/* ---- SipHash-2-4 ---- */
-
-static uint64_t rotl64(uint64_t x, int b)
-{
-    return (x << b) | (x >> (64 - b));
-}
-
-static uint64_t load_le64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static void sip_round(uint64_t v[4])
-{
-    v[0] += v[1];
-    v[1] = rotl64(v[1], 13);
-    v[1] ^= v[0];
-    v[0] = rotl64(v[0], 32);
-    v[2] += v[3];
-    v[3] = rotl64(v[3], 16);
-    v[3] ^= v[2];
-    v[0] += v[3];
-    v[3] = rotl64(v[3], 21);
-    v[3] ^= v[0];
-    v[2] += v[1];
-    v[1] = rotl64(v[1], 17);
-    v[1] ^= v[2];
-    v[2] = rotl64(v[2], 32);
-}
-
-static uint64_t siphash(const uint64_t k[2], const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    uint64_t v[4] = {0x736f6d6570736575ULL ^ k[0], 0x646f72616e646f6dULL ^ k[1],
-                     0x6c7967656e657261ULL ^ k[0], 0x7465646279746573ULL ^ k[1]};
-    size_t full = len & ~(size_t)7;
-    for (size_t i = 0; i < full; i += 8) {
-        uint64_t m = load_le64(p + i);
-        v[3] ^= m;
-        sip_round(v);
-        sip_round(v);
-        v[0] ^= m;
-    }
-    uint64_t b = (uint64_t)len << 56;
-    for (size_t i = 0; i < (len & 7); i++)
-        b |= (uint64_t)p[full + i] << (8 * i);
-    v[3] ^= b;
-    sip_round(v);
-    sip_round(v);
-    v[0] ^= b;
-    v[2] ^= 0xff;
-    for (int i = 0; i < 4; i++)
-        sip_round(v);
-    return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
-
-/* ---- intrusive chained hash table; grows at load factor 1 ---- */
-
-struct hnode {
-    struct hnode *next;
-    uint64_t hash;
-    char *key;
-};
-
-struct htab {
-    struct hnode **b;
-    size_t mask;
-    size_t n;
-};
-
-static int htab_init(struct htab *t)
-{
-    t->b = calloc(SV_MEM_MIN_BUCKETS, sizeof *t->b);
-    if (!t->b)
-        return -ENOMEM;
-    t->mask = SV_MEM_MIN_BUCKETS - 1;
-    t->n = 0;
-    return 0;
-}
-
-static struct hnode *htab_find(const struct htab *t, uint64_t hash, const char *key)
-{
-    for (struct hnode *h = t->b[hash & t->mask]; h; h = h->next)
-        if (h->hash == hash && strcmp(h->key, key) == 0)
-            return h;
-    return NULL;
-}
-
-static void htab_grow(struct htab *t)
-{
-    size_t nb = (t->mask + 1) * 2;
-    if (nb > SIZE_MAX / sizeof *t->b)
-        return;
-    struct hnode **b = calloc(nb, sizeof *b);
-    /* Without memory the table just stays fuller: slower, never wrong, so
-     * the insert that asked for the growth still succeeds. */
-    if (!b)
-        return;
-    for (size_t i = 0; i <= t->mask; i++) {
-        struct hnode *h = t->b[i];
-        while (h) {
-            struct hnode *next = h->next;
-            size_t j = h->hash & (nb - 1);
-            h->next = b[j];
-            b[j] = h;
-            h = next;
-        }
-    }
-    free(t->b);
-    t->b = b;
-    t->mask = nb - 1;
-}
-
-static void htab_insert(struct htab *t, struct hnode *h)
-{
-    if (t->n > t->mask)
-        htab_grow(t);
-    size_t i = h->hash & t->mask;
-    h->next = t->b[i];
-    t->b[i] = h;
-    t->n++;
-}
-
-static void htab_remove(struct htab *t, struct hnode *h)
-{
-    struct hnode **pp = &t->b[h->hash & t->mask];
-    while (*pp != h)
-        pp = &(*pp)->next;
-    *pp = h->next;
-    h->next = NULL;
-    t->n--;
-}
-
 /* ---- entries ---- */
 
 struct run {
-    struct hnode h; /* first: table nodes convert to runs */
+    struct sv_htab_node h; /* first: table nodes convert to runs */
     struct link exp;
     struct link ord;
     char *json;
@@ -218,7 +82,7 @@ struct run {
 };
 
 struct claim {
-    struct hnode h; /* first: table nodes convert to claims */
+    struct sv_htab_node h; /* first: table nodes convert to claims */
     struct link exp;
     char *value;
     int64_t expires_ms;
@@ -236,12 +100,12 @@ struct mem {
     void *clock_arg;
     int64_t ttl_ms;
     uint64_t hash_key[2];
-    struct htab runs;
+    struct sv_htab runs;
     struct link runs_exp; /* oldest write first */
     struct link runs_ord; /* oldest created first */
     uint64_t seq;
     size_t n_events;
-    struct htab claims;
+    struct sv_htab claims;
     struct link claims_exp;
     struct qnode *q_head, **q_tail;
     size_t q_len;
@@ -249,7 +113,7 @@ struct mem {
 
 /* Entries unlinked under the lock, freed once it is dropped. */
 struct reap {
-    struct hnode *runs, *claims;
+    struct sv_htab_node *runs, *claims;
 };
 
 static void run_free(struct run *r)
@@ -272,12 +136,12 @@ static void claim_free(struct claim *c)
 static void reap_free(struct reap *rp)
 {
     while (rp->runs) {
-        struct hnode *h = rp->runs;
+        struct sv_htab_node *h = rp->runs;
         rp->runs = h->next;
         run_free((struct run *)h);
     }
     while (rp->claims) {
-        struct hnode *h = rp->claims;
+        struct sv_htab_node *h = rp->claims;
         rp->claims = h->next;
         claim_free((struct claim *)h);
     }
@@ -285,7 +149,7 @@ static void reap_free(struct reap *rp)
 
 static void run_unlink(struct mem *m, struct run *r, struct reap *rp)
 {
-    htab_remove(&m->runs, &r->h);
+    sv_htab_remove(&m->runs, &r->h);
     link_del(&r->exp);
     link_del(&r->ord);
     m->n_events -= r->ev_n;
@@ -295,7 +159,7 @@ static void run_unlink(struct mem *m, struct run *r, struct reap *rp)
 
 static void claim_unlink(struct mem *m, struct claim *c, struct reap *rp)
 {
-    htab_remove(&m->claims, &c->h);
+    sv_htab_remove(&m->claims, &c->h);
     link_del(&c->exp);
     c->h.next = rp->claims;
     rp->claims = &c->h;
@@ -347,14 +211,14 @@ static void mem_leave(struct mem *m, struct reap *rp)
 
 static uint64_t key_hash(const struct mem *m, const char *key)
 {
-    return siphash(m->hash_key, key, strlen(key));
+    return sv_htab_hash(m->hash_key, key, strlen(key));
 }
 
 /* The live run with this id, or NULL; an expired one is unlinked on the way. */
 static struct run *run_find(struct mem *m, const char *id, uint64_t hash, int64_t now,
                             struct reap *rp)
 {
-    struct run *r = (struct run *)htab_find(&m->runs, hash, id);
+    struct run *r = (struct run *)sv_htab_find(&m->runs, hash, id);
     if (r && now >= r->expires_ms) {
         run_unlink(m, r, rp);
         r = NULL;
@@ -365,7 +229,7 @@ static struct run *run_find(struct mem *m, const char *id, uint64_t hash, int64_
 static struct claim *claim_find(struct mem *m, const char *key, uint64_t hash, int64_t now,
                                 struct reap *rp)
 {
-    struct claim *c = (struct claim *)htab_find(&m->claims, hash, key);
+    struct claim *c = (struct claim *)sv_htab_find(&m->claims, hash, key);
     if (c && now >= c->expires_ms) {
         claim_unlink(m, c, rp);
         c = NULL;
@@ -438,7 +302,7 @@ static int mem_run_create(sv_store *st, const char *run_id, const char *json, in
         rc = -EEXIST;
     } else {
         r->seq = ++m->seq;
-        htab_insert(&m->runs, &r->h);
+        sv_htab_insert(&m->runs, &r->h);
         ord_insert(m, r);
         run_touch(m, r, now);
         r = NULL;
@@ -727,7 +591,7 @@ static int mem_idem_claim(sv_store *st, const char *key, const char *value, char
         rc = *existing ? -EEXIST : -ENOMEM;
     } else {
         c->expires_ms = expiry_of(m, now);
-        htab_insert(&m->claims, &c->h);
+        sv_htab_insert(&m->claims, &c->h);
         link_add_before(&m->claims_exp, &c->exp);
         c = NULL;
     }
@@ -832,8 +696,8 @@ static void mem_destroy(sv_store *st)
         free(q->run_id);
         free(q);
     }
-    free(m->runs.b);
-    free(m->claims.b);
+    sv_htab_fini(&m->runs);
+    sv_htab_fini(&m->claims);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -877,10 +741,10 @@ int sv_store_mem_new_clock(int64_t ttl_sec, int64_t (*now_ms)(void *arg), void *
     rc = sv_random_bytes(m->hash_key, sizeof m->hash_key);
     if (rc < 0)
         goto out;
-    rc = htab_init(&m->runs);
+    rc = sv_htab_init(&m->runs);
     if (rc < 0)
         goto out;
-    rc = htab_init(&m->claims);
+    rc = sv_htab_init(&m->claims);
     if (rc < 0)
         goto out;
     rc = -pthread_mutex_init(&m->lock, NULL);
@@ -899,8 +763,8 @@ int sv_store_mem_new_clock(int64_t ttl_sec, int64_t (*now_ms)(void *arg), void *
     *out = &m->base;
 out:
     if (rc < 0) {
-        free(m->runs.b);
-        free(m->claims.b);
+        sv_htab_fini(&m->runs);
+        sv_htab_fini(&m->claims);
         free(m);
     }
     return rc;
