@@ -26,6 +26,18 @@ build() { # dir, configure flags...
     make -C "$dir" -j"$jobs" >/dev/null
 }
 
+# CUnit's "Run Summary" of every test program: sum of passed and failed tests.
+passed=0
+failed=0
+tally() { # dir
+    local p f
+    read -r p f < <(awk '$1 == "tests" && NF == 6 { p += $4; f += $5 } END { print p + 0, f + 0 }' \
+        "$1"/tests/*/*.log)
+    passed=$((passed + p))
+    failed=$((failed + f))
+    echo "$1: $p CUnit tests passed, $f failed"
+}
+
 check() { # dir, extra make args...
     local dir=$1; shift
     if ! make -C "$dir" -j"$jobs" check "$@"; then
@@ -46,18 +58,24 @@ step "build (gcc, -Wall -Wextra -Werror)"
 build build
 step "make check"
 check build
+tally build
 
-[ "$mode" = quick ] && exit 0
+if [ "$mode" = quick ]; then
+    echo "$passed passed, $failed failed"
+    exit 0
+fi
 
 step "AddressSanitizer + UBSan: the whole suite"
 build build-asan --enable-asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 check build-asan
+tally build-asan
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 step "valgrind: unit tests, and the daemon under valgrind for the integration tests"
 export SV_DAEMON_WRAPPER="valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --suppressions=$top/tests/valgrind.supp"
 check build LOG_COMPILER="$top/tests/valgrind.sh"
+tally build
 unset SV_DAEMON_WRAPPER
 
 step "make distcheck"
@@ -65,3 +83,4 @@ make -C build -j"$jobs" distcheck >build/distcheck.out 2>&1 || { tail -n 60 buil
 echo "distcheck: OK"
 
 step "all tests passed"
+echo "$passed passed, $failed failed"

@@ -491,8 +491,12 @@ json_object *th_sim_requests(const th_proc *sim)
     char *text = th_read_file(sim->aux_path, NULL);
     for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
         json_object *o = json_tokener_parse(line);
-        if (o)
+        const char *path = th_get_str(o, "path");
+        /* tool calls only: the harness's own /healthz probes are recorded too */
+        if (path && strcmp(path, "/v1/tools/execute") == 0)
             json_object_array_add(arr, o);
+        else
+            json_object_put(o);
     }
     free(text);
     return arr;

@@ -74,7 +74,8 @@ json_object *th_wait_run(int port, const char *run_id, int timeout_ms);
 /* Poll until the run's status equals `status`; 0 or -1 on timeout. */
 int th_wait_status(int port, const char *run_id, const char *status, int timeout_ms);
 
-/* The simulator's recorded requests so far, as an array (caller puts). */
+/* The tool calls the simulator has recorded so far (POST /v1/tools/execute;
+ * its health probes left out), as an array (caller puts). */
 json_object *th_sim_requests(const th_proc *sim);
 /* Wait until the simulator has recorded at least n requests; 0 or -1. */
 int th_sim_wait_requests(const th_proc *sim, int n, int timeout_ms);
