@@ -48,9 +48,10 @@ typedef struct sv_run {
     char workspace_id[SV_ID_MAX + 1];
     char user_id[SV_ID_MAX + 1];
     char agent_id[SV_ID_MAX + 1];
-    json_object *input;  /* validated, defaults filled */
-    json_object *state;  /* the graph's own, checkpointed after each node */
-    json_object *result; /* NULL until set */
+    json_object *input;    /* validated, defaults filled */
+    json_object *input_cp; /* input as it goes in checkpoints: its text, made once */
+    json_object *state;    /* the graph's own, checkpointed after each node */
+    json_object *result;   /* NULL until set */
     char err_code[64];
     char err_message[256];
     sv_run_status status;

@@ -257,8 +257,20 @@ static void test_event_cap(void)
     atomic_init(&e->refs, 1);
     e->desc = &g;
     sv_run *r = NULL;
-    CU_ASSERT_EQUAL_FATAL(sv_run_new(st, e, "w", "u", "a", json_object_new_object(), &r), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        sv_run_new(st, e, "w", "u", "a", json_tokener_parse("{\"a\":[1,\"x\"]}"), &r), 0);
     CU_ASSERT_EQUAL(sv_run_store_create(r), 0);
+    /* the private checkpoint carries the input (serialised once) and state */
+    char *raw = NULL;
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_get(st, r->id, &raw), 0);
+    json_object *rec = json_tokener_parse(raw);
+    free(raw);
+    json_object *cp = json_object_object_get(rec, "checkpoint");
+    CU_ASSERT_STRING_EQUAL(
+        json_object_to_json_string_ext(json_object_object_get(cp, "input"), JSON_C_TO_STRING_PLAIN),
+        "{\"a\":[1,\"x\"]}");
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(cp, "node")), "n");
+    json_object_put(rec);
     for (int i = 0; i < 1005; i++) {
         json_object *d = json_object_new_object();
         json_object_object_add(d, "i", json_object_new_int(i));
