@@ -227,6 +227,9 @@ static void test_check_plugin_cli(void)
     char out[2048];
     CU_ASSERT_EQUAL(check_plugin("test_chain", out, sizeof out), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "graph test_chain 1.0.0, 3 nodes, entry a: OK"));
+    /* the example graph of docs/plugin-authoring.md loads */
+    CU_ASSERT_EQUAL(check_plugin("hello_graph", out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, ": OK"));
     CU_ASSERT_EQUAL(check_plugin("test_bad_abi", out, sizeof out), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "refused: built for SDK ABI 99.0"));
 }
