@@ -143,6 +143,8 @@ static void deadline_fire(void *arg, uint64_t tag, int fired)
     if (ended)
         publish_final(ended, r);
     if (wake) {
+        /* Drop the wait's entry before the run can park again on this slot. */
+        sv_timer_cancel(wake->timer, &r->park_slot);
         sv_run_ref(r);
         enqueue(wake, r);
     }
@@ -163,7 +165,7 @@ static void park(sv_exec *ex, sv_run *r, uint32_t delay_ms)
     r->where = SV_WHERE_TIMER;
     uint64_t gen = ++r->park_gen;
     pthread_mutex_unlock(&r->lock);
-    if (sv_timer_add(ex->timer, sv_mono_ms() + delay_ms, park_fire, r, gen) < 0) {
+    if (sv_timer_add(ex->timer, sv_mono_ms() + delay_ms, park_fire, r, gen, &r->park_slot) < 0) {
         pthread_mutex_lock(&r->lock);
         r->where = SV_WHERE_QUEUE;
         pthread_mutex_unlock(&r->lock);
@@ -208,6 +210,9 @@ static void publish_final(sv_exec *ex, sv_run *r)
     sv_run_save(r);
     log_run_end(r);
     map_del(ex, r);
+    /* A finished run's deadline entry would keep it in memory until the
+     * deadline: take it out now. */
+    sv_timer_cancel(ex->timer, &r->deadline_slot);
     sv_run_release(r);
 }
 
@@ -421,7 +426,8 @@ int sv_exec_submit(sv_exec *ex, sv_run *r)
         if (sec > 0) {
             r->deadline_mono_ms = sv_mono_ms() + (int64_t)(sec * 1000.0);
             sv_run_ref(r);
-            if (sv_timer_add(ex->timer, r->deadline_mono_ms, deadline_fire, r, 0) < 0)
+            if (sv_timer_add(ex->timer, r->deadline_mono_ms, deadline_fire, r, 0,
+                             &r->deadline_slot) < 0)
                 sv_run_unref(r);
         }
     }
@@ -466,6 +472,8 @@ int sv_exec_cancel(sv_exec *ex, const char *run_id, sv_run_status *status)
         publish_final(ex, r);
     }
     if (wake) {
+        /* Drop the wait's entry before the run can park again on this slot. */
+        sv_timer_cancel(ex->timer, &r->park_slot);
         sv_run_ref(r);
         enqueue(ex, r);
     }

@@ -1,6 +1,7 @@
 /* run.c - a run's record, events and view in the store. */
 #include "run.h"
 #include "log.h"
+#include "timer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +29,8 @@ static void input_text_free(json_object *jso, void *userdata)
 static json_object *input_checkpoint(json_object *input)
 {
     char *text = strdup(json_object_to_json_string_ext(input, JSON_C_TO_STRING_PLAIN));
-    json_object *o = text ? json_object_new_object() : NULL;
+    /* any small object will do as the carrier: an int has no hash table */
+    json_object *o = text ? json_object_new_int(0) : NULL;
     if (!o) {
         free(text);
         return NULL;
@@ -79,6 +81,7 @@ int sv_run_new(sv_store *st, sv_graph_ent *e, const char *workspace_id, const ch
     r->input = input;
     input = NULL;
     r->status = SV_RUN_QUEUED;
+    r->park_slot = r->deadline_slot = SV_TIMER_NONE;
     r->node = sv_graph_ent_node(e, e->desc->entry);
     r->created_us = sv_now_us();
     atomic_init(&r->cancel, SV_STOP_NONE);

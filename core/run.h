@@ -65,7 +65,9 @@ typedef struct sv_run {
     /* guarded by lock */
     pthread_mutex_t lock;
     sv_run_where where;
-    uint64_t park_gen; /* bumps when a parked run is woken early */
+    uint64_t park_gen;    /* bumps when a parked run is woken early */
+    size_t park_slot;     /* its timer entry while parked (timer.h) */
+    size_t deadline_slot; /* its deadline's timer entry */
     atomic_int refs;
     sv_store *store;
     void *exec;              /* the executor running it */

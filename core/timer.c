@@ -13,6 +13,7 @@ typedef struct sv_tentry {
     sv_timer_fn fn;
     void *arg;
     uint64_t tag;
+    size_t *slot; /* kept equal to this entry's index, or NULL */
 } sv_tentry;
 
 struct sv_timer {
@@ -30,15 +31,28 @@ static int before(const sv_tentry *a, const sv_tentry *b)
     return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
+static void place(sv_tentry *h, size_t i)
+{
+    if (h[i].slot)
+        *h[i].slot = i;
+}
+
+static void swap(sv_tentry *h, size_t a, size_t b)
+{
+    sv_tentry t = h[a];
+    h[a] = h[b];
+    h[b] = t;
+    place(h, a);
+    place(h, b);
+}
+
 static void sift_up(sv_tentry *h, size_t i)
 {
     while (i > 0) {
         size_t p = (i - 1) / 2;
         if (!before(&h[i], &h[p]))
             break;
-        sv_tentry t = h[i];
-        h[i] = h[p];
-        h[p] = t;
+        swap(h, i, p);
         i = p;
     }
 }
@@ -53,11 +67,25 @@ static void sift_down(sv_tentry *h, size_t n, size_t i)
             m = r;
         if (m == i)
             break;
-        sv_tentry t = h[i];
-        h[i] = h[m];
-        h[m] = t;
+        swap(h, i, m);
         i = m;
     }
+}
+
+/* Take entry i out of the heap (lock held) and return it. */
+static sv_tentry take(sv_timer *t, size_t i)
+{
+    sv_tentry e = t->heap[i];
+    if (e.slot)
+        *e.slot = SV_TIMER_NONE;
+    t->n--;
+    if (i < t->n) {
+        t->heap[i] = t->heap[t->n];
+        place(t->heap, i);
+        sift_down(t->heap, t->n, i);
+        sift_up(t->heap, i);
+    }
+    return e;
 }
 
 /* The condvar uses CLOCK_MONOTONIC so wall-clock jumps never fire or stall
@@ -80,9 +108,7 @@ static void *timer_main(void *arg)
             pthread_cond_timedwait(&t->cond, &t->lock, &ts);
             continue;
         }
-        sv_tentry e = t->heap[0];
-        t->heap[0] = t->heap[--t->n];
-        sift_down(t->heap, t->n, 0);
+        sv_tentry e = take(t, 0);
         pthread_mutex_unlock(&t->lock);
         e.fn(e.arg, e.tag, 1);
         pthread_mutex_lock(&t->lock);
@@ -115,7 +141,7 @@ int sv_timer_new(sv_timer **out)
     return 0;
 }
 
-int sv_timer_add(sv_timer *t, int64_t due, sv_timer_fn fn, void *arg, uint64_t tag)
+int sv_timer_add(sv_timer *t, int64_t due, sv_timer_fn fn, void *arg, uint64_t tag, size_t *slot)
 {
     int rc = 0;
     pthread_mutex_lock(&t->lock);
@@ -129,7 +155,9 @@ int sv_timer_add(sv_timer *t, int64_t due, sv_timer_fn fn, void *arg, uint64_t t
         t->heap = h;
         t->cap = cap;
     }
-    t->heap[t->n] = (sv_tentry){.due = due, .seq = t->seq++, .fn = fn, .arg = arg, .tag = tag};
+    t->heap[t->n] =
+        (sv_tentry){.due = due, .seq = t->seq++, .fn = fn, .arg = arg, .tag = tag, .slot = slot};
+    place(t->heap, t->n);
     sift_up(t->heap, t->n);
     t->n++;
     /* Only a new earliest deadline needs the thread to re-arm. */
@@ -138,6 +166,20 @@ int sv_timer_add(sv_timer *t, int64_t due, sv_timer_fn fn, void *arg, uint64_t t
 out:
     pthread_mutex_unlock(&t->lock);
     return rc;
+}
+
+int sv_timer_cancel(sv_timer *t, size_t *slot)
+{
+    pthread_mutex_lock(&t->lock);
+    size_t i = *slot;
+    if (i == SV_TIMER_NONE || i >= t->n || t->heap[i].slot != slot) {
+        pthread_mutex_unlock(&t->lock);
+        return -ENOENT;
+    }
+    sv_tentry e = take(t, i);
+    pthread_mutex_unlock(&t->lock);
+    e.fn(e.arg, e.tag, 0);
+    return 0;
 }
 
 size_t sv_timer_pending(sv_timer *t)
@@ -157,8 +199,11 @@ void sv_timer_free(sv_timer *t)
     pthread_cond_signal(&t->cond);
     pthread_mutex_unlock(&t->lock);
     pthread_join(t->thread, NULL);
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->heap[i].slot)
+            *t->heap[i].slot = SV_TIMER_NONE;
         t->heap[i].fn(t->heap[i].arg, t->heap[i].tag, 0);
+    }
     free(t->heap);
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->lock);

@@ -1,6 +1,8 @@
 /* test_core.c - units of the core: settings, ids, timestamps, events, error
  * bodies, caller ids. */
 #include <CUnit/Basic.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "http.h"
 #include "run.h"
 #include "store.h"
+#include "timer.h"
 #include "util.h"
 
 static char g_err[512];
@@ -296,6 +299,52 @@ static void test_event_cap(void)
     st->ops->destroy(st);
 }
 
+static atomic_int g_fired[8], g_dropped[8];
+
+static void on_timer(void *arg, uint64_t tag, int fired)
+{
+    (void)arg;
+    atomic_fetch_add(fired ? &g_fired[tag] : &g_dropped[tag], 1);
+}
+
+/* Entries fire in due order; a cancelled one gets fn(...,0) once and never
+ * fires; the slot tracks the entry while the heap moves it. */
+static void test_timer(void)
+{
+    sv_timer *t = NULL;
+    CU_ASSERT_EQUAL_FATAL(sv_timer_new(&t), 0);
+    size_t slots[6];
+    int64_t now = sv_mono_ms();
+    for (int i = 0; i < 6; i++) {
+        slots[i] = 12345;
+        /* 0..2 soon, 3..5 far away */
+        CU_ASSERT_EQUAL(sv_timer_add(t, now + (i < 3 ? 20 + i : 600000), on_timer, NULL,
+                                     (uint64_t)i, &slots[i]),
+                        0);
+        CU_ASSERT(slots[i] != SV_TIMER_NONE && slots[i] != 12345);
+    }
+    CU_ASSERT_EQUAL(sv_timer_cancel(t, &slots[1]), 0);
+    CU_ASSERT_EQUAL(slots[1], SV_TIMER_NONE);
+    CU_ASSERT_EQUAL(atomic_load(&g_dropped[1]), 1);
+    CU_ASSERT_EQUAL(sv_timer_cancel(t, &slots[1]), -ENOENT);
+    CU_ASSERT_EQUAL(sv_timer_cancel(t, &slots[4]), 0);
+    int64_t deadline = sv_mono_ms() + 5000;
+    while (sv_timer_pending(t) > 2 && sv_mono_ms() < deadline) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    CU_ASSERT_EQUAL(sv_timer_pending(t), 2); /* 3 and 5 wait; 0 and 2 fired */
+    CU_ASSERT_EQUAL(atomic_load(&g_fired[0]), 1);
+    CU_ASSERT_EQUAL(atomic_load(&g_fired[2]), 1);
+    CU_ASSERT_EQUAL(atomic_load(&g_fired[1]), 0);
+    CU_ASSERT_EQUAL(slots[0], SV_TIMER_NONE);
+    CU_ASSERT_EQUAL(sv_timer_cancel(t, &slots[0]), -ENOENT);
+    sv_timer_free(t); /* the two still waiting are dropped */
+    CU_ASSERT_EQUAL(atomic_load(&g_dropped[3]), 1);
+    CU_ASSERT_EQUAL(atomic_load(&g_dropped[5]), 1);
+    CU_ASSERT_EQUAL(atomic_load(&g_fired[3]) + atomic_load(&g_fired[5]), 0);
+}
+
 int main(void)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
@@ -313,6 +362,7 @@ int main(void)
     CU_add_test(s, "caller ids", test_ids);
     CU_add_test(s, "JSON error bodies", test_error_body);
     CU_add_test(s, "event cap 1000", test_event_cap);
+    CU_add_test(s, "timer: order, cancel, free", test_timer);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
