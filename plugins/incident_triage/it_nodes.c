@@ -103,6 +103,44 @@ static int it_keep(sv_ctx *ctx, const sv_host *host, json_object *state, const c
     return it_oom(ctx, host);
 }
 
+/* How a source's answer becomes its digest (see it.h): fn, or for the logs
+ * fn_lines, which reads at most `lines` of them. */
+typedef struct it_digest {
+    int (*fn)(json_object *data, json_object **out, char *why, size_t why_len);
+    int (*fn_lines)(json_object *data, int lines, json_object **out, char *why, size_t why_len);
+    int lines;
+} it_digest;
+
+/*
+ * One source: call tool/action with req (NULL when it could not be built;
+ * put here), digest the answer and keep it in the state under key.  0 also
+ * when the source failed and the gap is recorded; SV_ECANCELLED or
+ * SV_ENOMEM otherwise.
+ */
+static int it_source(sv_ctx *ctx, const sv_host *host, json_object *state, const char *node,
+                     const char *tool, const char *action, json_object *req, const char *key,
+                     it_digest d)
+{
+    char why[200] = "";
+    json_object *data = NULL, *digest = NULL;
+    int rc;
+
+    if (!req)
+        return it_oom(ctx, host);
+    rc = it_call(ctx, host, state, node, tool, action, req, &data);
+    if (rc != 0) {
+        rc = rc == 1 ? 0 : rc;
+        goto out;
+    }
+    rc = d.fn ? d.fn(data, &digest, why, sizeof why)
+              : d.fn_lines(data, d.lines, &digest, why, sizeof why);
+    rc = it_keep(ctx, host, state, node, tool, action, rc, why, key, digest);
+out:
+    json_object_put(req);
+    json_object_put(data);
+    return rc;
+}
+
 /* The run's parameters, or a failure when validate_input has not run. */
 static json_object *it_params(sv_ctx *ctx, const sv_host *host, json_object **state)
 {
@@ -129,6 +167,20 @@ static json_object *it_copy_member(json_object *p, const char *key)
     if (!json_object_object_get_ex(p, key, &v) || json_object_deep_copy(v, &c, NULL) != 0)
         return NULL;
     return c;
+}
+
+/* {"service", "env"} of the run, and its "time_range" when asked for; NULL
+ * when out of memory. */
+static json_object *it_request(json_object *p, int with_time_range)
+{
+    json_object *req = json_object_new_object();
+    if (!req)
+        return NULL;
+    json_object_object_add(req, "service", it_copy_member(p, "service"));
+    json_object_object_add(req, "env", it_copy_member(p, "env"));
+    if (with_time_range)
+        json_object_object_add(req, "time_range", it_time_range(p));
+    return req;
 }
 
 int it_node_validate_input(sv_ctx *ctx, const sv_host *host, sv_step *step)
@@ -168,180 +220,96 @@ out:
 
 int it_node_service_overview(sv_ctx *ctx, const sv_host *host, sv_step *step)
 {
-    static const char node[] = "service_overview";
-    char why[200] = "";
-    int rc = 0;
-    json_object *state, *data = NULL, *digest = NULL, *req = NULL;
+    json_object *state;
     json_object *p = it_params(ctx, host, &state);
 
     (void)step;
-    if (!p) {
-        rc = SV_ERR;
-        goto out;
-    }
-    req = json_object_new_object();
-    if (!req) {
-        rc = it_oom(ctx, host);
-        goto out;
-    }
-    json_object_object_add(req, "service", it_copy_member(p, "service"));
-    json_object_object_add(req, "env", it_copy_member(p, "env"));
-    json_object_object_add(req, "time_range", it_time_range(p));
-    rc = it_call(ctx, host, state, node, IT_TOOL_OBS, IT_ACT_OVERVIEW, req, &data);
-    if (rc != 0) {
-        rc = rc == 1 ? 0 : rc;
-        goto out;
-    }
-    rc = it_overview_digest(data, &digest, why, sizeof why);
-    rc = it_keep(ctx, host, state, node, IT_TOOL_OBS, IT_ACT_OVERVIEW, rc, why, "overview", digest);
-out:
-    json_object_put(req);
-    json_object_put(data);
-    return rc;
+    if (!p)
+        return SV_ERR;
+    return it_source(ctx, host, state, "service_overview", IT_TOOL_OBS, IT_ACT_OVERVIEW,
+                     it_request(p, 1), "overview", (it_digest){.fn = it_overview_digest});
 }
 
 int it_node_top_errors_logs(sv_ctx *ctx, const sv_host *host, sv_step *step)
 {
-    static const char node[] = "top_errors_logs";
-    char why[200] = "";
-    int rc = 0;
-    json_object *state, *data = NULL, *digest = NULL, *req = NULL;
+    json_object *state, *req;
     json_object *p = it_params(ctx, host, &state);
     json_object *limit = it_json_get(p, "limit", json_type_int);
     int n = limit ? (int)json_object_get_int64(limit) : IT_DEFAULT_LOG_LINES;
 
     (void)step;
-    if (!p) {
-        rc = SV_ERR;
-        goto out;
-    }
+    if (!p)
+        return SV_ERR;
     if (n < 1 || n > IT_MAX_LOG_LINES)
         n = n < 1 ? 1 : IT_MAX_LOG_LINES;
-    req = json_object_new_object();
-    if (!req) {
-        rc = it_oom(ctx, host);
-        goto out;
+    req = it_request(p, 1);
+    if (req) {
+        json_object_object_add(req, "query", it_copy_member(p, "query"));
+        json_object_object_add(req, "limit", json_object_new_int(n));
     }
-    json_object_object_add(req, "service", it_copy_member(p, "service"));
-    json_object_object_add(req, "env", it_copy_member(p, "env"));
-    json_object_object_add(req, "time_range", it_time_range(p));
-    json_object_object_add(req, "query", it_copy_member(p, "query"));
-    json_object_object_add(req, "limit", json_object_new_int(n));
-    rc = it_call(ctx, host, state, node, IT_TOOL_OBS, IT_ACT_LOGS, req, &data);
-    if (rc != 0) {
-        rc = rc == 1 ? 0 : rc;
-        goto out;
-    }
-    rc = it_logs_digest(data, n, &digest, why, sizeof why);
-    rc = it_keep(ctx, host, state, node, IT_TOOL_OBS, IT_ACT_LOGS, rc, why, "logs", digest);
-out:
-    json_object_put(req);
-    json_object_put(data);
-    return rc;
+    return it_source(ctx, host, state, "top_errors_logs", IT_TOOL_OBS, IT_ACT_LOGS, req, "logs",
+                     (it_digest){.fn_lines = it_logs_digest, .lines = n});
 }
 
 int it_node_health_and_runbooks(sv_ctx *ctx, const sv_host *host, sv_step *step)
 {
     static const char node[] = "health_and_runbooks";
-    char why[200] = "", query[300];
-    int rc = 0;
-    json_object *state, *data = NULL, *digest = NULL, *req = NULL;
+    char query[300];
+    int rc;
+    json_object *state, *req;
     json_object *p = it_params(ctx, host, &state);
     json_object *groups =
         it_json_get(it_json_get(state, "logs", json_type_object), "groups", json_type_array);
 
     (void)step;
-    if (!p) {
-        rc = SV_ERR;
-        goto out;
-    }
-    req = json_object_new_object();
-    if (!req) {
-        rc = it_oom(ctx, host);
-        goto out;
-    }
-    json_object_object_add(req, "service", it_copy_member(p, "service"));
-    json_object_object_add(req, "env", it_copy_member(p, "env"));
-    rc = it_call(ctx, host, state, node, IT_TOOL_ONCALL, IT_ACT_HEALTH, req, &data);
-    if (rc == SV_ECANCELLED)
-        goto out;
-    if (rc == 0) {
-        rc = it_health_digest(data, &digest, why, sizeof why);
-        rc = it_keep(ctx, host, state, node, IT_TOOL_ONCALL, IT_ACT_HEALTH, rc, why, "health",
-                     digest);
-        if (rc < 0)
-            goto out;
-    }
-    json_object_put(data);
-    json_object_put(req);
-    data = digest = NULL;
+    if (!p)
+        return SV_ERR;
+    rc = it_source(ctx, host, state, node, IT_TOOL_ONCALL, IT_ACT_HEALTH, it_request(p, 0),
+                   "health", (it_digest){.fn = it_health_digest});
+    if (rc < 0)
+        return rc;
     /* The runbooks are searched with the symptom and what the logs say most. */
     it_runbook_query(it_json_str(p, "symptom"),
                      groups ? it_json_str(json_object_array_get_idx(groups, 0), "sig") : NULL,
                      query, sizeof query);
     req = json_object_new_object();
-    if (!req) {
-        rc = it_oom(ctx, host);
-        goto out;
+    if (req) {
+        json_object_object_add(req, "service", it_copy_member(p, "service"));
+        json_object_object_add(req, "query", json_object_new_string(query));
+        json_object_object_add(req, "limit", json_object_new_int(IT_RUNBOOK_LIMIT));
     }
-    json_object_object_add(req, "service", it_copy_member(p, "service"));
-    json_object_object_add(req, "query", json_object_new_string(query));
-    json_object_object_add(req, "limit", json_object_new_int(IT_RUNBOOK_LIMIT));
-    rc = it_call(ctx, host, state, node, IT_TOOL_KB, IT_ACT_RUNBOOKS, req, &data);
-    if (rc != 0) {
-        rc = rc == 1 ? 0 : rc;
-        goto out;
-    }
-    rc = it_runbooks_digest(data, &digest, why, sizeof why);
-    rc = it_keep(ctx, host, state, node, IT_TOOL_KB, IT_ACT_RUNBOOKS, rc, why, "runbooks", digest);
-out:
-    json_object_put(req);
-    json_object_put(data);
-    return rc;
+    return it_source(ctx, host, state, node, IT_TOOL_KB, IT_ACT_RUNBOOKS, req, "runbooks",
+                     (it_digest){.fn = it_runbooks_digest});
 }
 
 int it_node_trace_lookup(sv_ctx *ctx, const sv_host *host, sv_step *step)
 {
-    static const char node[] = "trace_lookup";
-    char why[200] = "";
-    int rc = 0;
-    json_object *state, *data = NULL, *digest = NULL, *req = NULL, *copy = NULL;
+    json_object *state, *req, *copy = NULL;
     json_object *p = it_params(ctx, host, &state);
     json_object *want = it_json_get(p, "include_traces", json_type_boolean);
     json_object *ids =
         it_json_get(it_json_get(state, "logs", json_type_object), "trace_ids", json_type_array);
 
     (void)step;
-    if (!p) {
-        rc = SV_ERR;
-        goto out;
-    }
+    if (!p)
+        return SV_ERR;
     /* No call at all unless asked for, and nothing to ask without ids. */
     if (!want || !json_object_get_boolean(want)) {
         json_object_object_add(state, "traces_note", json_object_new_string("not_requested"));
-        goto out;
+        return 0;
     }
     if (!ids || json_object_array_length(ids) == 0) {
         json_object_object_add(state, "traces_note", json_object_new_string("no_trace_ids"));
-        goto out;
+        return 0;
     }
     req = json_object_new_object();
     if (!req || json_object_deep_copy(ids, &copy, NULL) != 0) {
-        rc = it_oom(ctx, host);
-        goto out;
+        json_object_put(req);
+        return it_oom(ctx, host);
     }
     json_object_object_add(req, "trace_ids", copy);
-    rc = it_call(ctx, host, state, node, IT_TOOL_OBS, IT_ACT_TRACES, req, &data);
-    if (rc != 0) {
-        rc = rc == 1 ? 0 : rc;
-        goto out;
-    }
-    rc = it_traces_digest(data, &digest, why, sizeof why);
-    rc = it_keep(ctx, host, state, node, IT_TOOL_OBS, IT_ACT_TRACES, rc, why, "traces", digest);
-out:
-    json_object_put(req);
-    json_object_put(data);
-    return rc;
+    return it_source(ctx, host, state, "trace_lookup", IT_TOOL_OBS, IT_ACT_TRACES, req, "traces",
+                     (it_digest){.fn = it_traces_digest});
 }
 
 int it_node_build_triage_report(sv_ctx *ctx, const sv_host *host, sv_step *step)
