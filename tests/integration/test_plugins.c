@@ -135,7 +135,10 @@ static void test_drop_in_and_remove(void)
     CU_ASSERT_EQUAL_FATAL(wait_version(d.port, "test_wait", "1.0.0", 5000), 0);
     long long ms = th_mono_ms() - t0;
     printf("\n    dropped-in graph startable after %lld ms\n", ms);
-    CU_ASSERT(ms < 2500); /* the contract: within 2 s (1 s scan) */
+    /* The contract: within 2 s (the scan runs every 1 s).  Under valgrind the
+     * load itself is many times slower, so only a looser bound holds there. */
+    const char *wrapper = getenv("SV_DAEMON_WRAPPER");
+    CU_ASSERT(ms < (wrapper && *wrapper ? 10000 : 2500));
     CU_ASSERT_EQUAL(th_start_run(d.port, "test_wait", "{\"waits\":0}", id), 202);
     json_object *v = th_wait_run(d.port, id, 15000);
     TH_STR_EQ(th_get_str(v, "status"), "succeeded");
