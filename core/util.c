@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
 
 int64_t sv_now_us(void)
 {
@@ -178,12 +179,23 @@ int sv_run_id_valid(const char *s)
     return 1;
 }
 
+/* OpenSSL 3 looks the algorithm up on every EVP_sha256() use; two hashes per
+ * tool call make fetching it once worth it. */
+static EVP_MD *g_sha256;
+static pthread_once_t g_sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void sv_sha256_hex(const void *data, size_t len, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
     unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    pthread_once(&g_sha256_once, sha256_fetch);
+    EVP_Digest(data, len, md, &mdlen, g_sha256 ? g_sha256 : EVP_sha256(), NULL);
     for (unsigned i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
