@@ -342,7 +342,8 @@ static void step_run(sv_exec *ex, sv_run *r)
             goto out;
         }
         r->node = next;
-        sv_run_save(r); /* the checkpoint: where to resume */
+        if (r->store->ops->durable)
+            sv_run_save(r); /* the checkpoint: where another instance resumes */
         if (step.delay_ms > 0)
             park(ex, r, step.delay_ms);
         else

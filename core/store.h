@@ -23,6 +23,9 @@ typedef struct sv_store sv_store;
 
 typedef struct sv_store_ops {
     const char *name; /* "memory", "redis" */
+    /* Does it outlive the process?  Only then is a checkpoint after every
+     * node worth writing: nobody can resume from a store that died with us. */
+    int durable;
     /* Is the backend answering?  0 or -EIO. */
     int (*ping)(sv_store *st);
     /* Create a run record; -EEXIST if the id is taken.  Indexes it for listing. */

@@ -37,7 +37,8 @@
  *   threads; one run executes at most one node at a time, and its next node
  *   may run on another thread.  Keep no per-run data in globals: everything a
  *   later node needs goes in the run's state object (host->state()), which is
- *   JSON and is checkpointed by the host after every node.  Static read-only
+ *   JSON and is checkpointed by the host after every node (with a durable
+ *   store, so that another instance can resume the run).  Static read-only
  *   data is fine.
  *
  * MEMORY (who owns what crosses this boundary)
