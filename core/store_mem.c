@@ -703,8 +703,7 @@ static void mem_destroy(sv_store *st)
 }
 
 static const sv_store_ops mem_ops = {
-    .name = "memory",
-    .durable = 0,
+    .name = "memory", /* not .durable: it dies with the process */
     .ping = mem_ping,
     .run_create = mem_run_create,
     .run_put = mem_run_put,
