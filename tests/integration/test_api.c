@@ -3,13 +3,14 @@
  * failing field, 404/405/413, listing, idempotency, readiness and bad
  * settings stopping start-up.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cu_run.h"
 #include "harness.h"
 
 static th_proc g_sim, g_d;
@@ -364,23 +365,22 @@ static void test_not_ready_without_graphs(void)
 
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("api", suite_init, suite_clean);
-    CU_add_test(s, "auth: 401 without or with a wrong key, /healthz open", test_auth);
-    CU_add_test(s, "GET /v1/graphs and /readyz", test_graphs);
-    CU_add_test(s, "400 with the failing field", test_bad_starts);
-    CU_add_test(s, "404 and 405", test_not_found_and_methods);
-    CU_add_test(s, "413 over 1 MiB", test_body_limit);
-    CU_add_test(s, "Idempotency-Key", test_idempotency);
-    CU_add_test(s, "listing with filters", test_listing);
-    CU_add_test(s, "bad settings stop start-up", test_bad_settings);
-    CU_pSuite s2 = CU_add_suite("readiness", NULL, NULL);
-    CU_add_test(s2, "503 not_ready without graphs", test_not_ready_without_graphs);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-                      CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    static const sv_cu_test api_tests[] = {
+        {"auth: 401 without or with a wrong key, /healthz open", test_auth},
+        {"GET /v1/graphs and /readyz", test_graphs},
+        {"400 with the failing field", test_bad_starts},
+        {"404 and 405", test_not_found_and_methods},
+        {"413 over 1 MiB", test_body_limit},
+        {"Idempotency-Key", test_idempotency},
+        {"listing with filters", test_listing},
+        {"bad settings stop start-up", test_bad_settings},
+    };
+    static const sv_cu_test readiness_tests[] = {
+        {"503 not_ready without graphs", test_not_ready_without_graphs},
+    };
+    static const sv_cu_suite suites[] = {
+        {.name = "api", SV_CU_TESTS(api_tests), .init = suite_init, .clean = suite_clean},
+        {.name = "readiness", SV_CU_TESTS(readiness_tests)},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -4,12 +4,13 @@
  * cancel, the overall timeout, secrets and payloads kept out of the logs,
  * and many waiting runs on two threads.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cu_run.h"
 #include "harness.h"
 
 static th_proc g_sim, g_d;
@@ -473,25 +474,23 @@ static void test_sigterm_drains(void)
 
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("engine", NULL, NULL);
-    CU_add_test(s, "run succeeds with events and metadata", test_run_succeeds_with_events);
-    CU_add_test(s, "503 retried with the same call_id, 403 not", test_retry_and_no_retry);
-    CU_add_test(s, "retries spent -> unavailable", test_retries_spent);
-    CU_add_test(s, "node failure and bad next node", test_node_failures);
-    CU_add_test(s, "cancel a waiting run", test_cancel_waiting_run);
-    CU_add_test(s, "cancel aborts the tool call in flight", test_cancel_running_call);
-    CU_add_test(s, "cancel a queued run", test_cancel_queued_run);
-    CU_add_test(s, "overall timeout", test_overall_timeout);
-    CU_add_test(s, "timeout while queued", test_timeout_while_queued);
-    CU_add_test(s, "no payload or key in the logs", test_no_payload_in_logs);
-    CU_add_test(s, "200 waiting runs on 2 workers", test_many_waiting_runs);
-    CU_add_test(s, "event cap", test_event_cap);
-    CU_add_test(s, "SIGTERM drains and exits 0", test_sigterm_drains);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    static const sv_cu_test tests[] = {
+        {"run succeeds with events and metadata", test_run_succeeds_with_events},
+        {"503 retried with the same call_id, 403 not", test_retry_and_no_retry},
+        {"retries spent -> unavailable", test_retries_spent},
+        {"node failure and bad next node", test_node_failures},
+        {"cancel a waiting run", test_cancel_waiting_run},
+        {"cancel aborts the tool call in flight", test_cancel_running_call},
+        {"cancel a queued run", test_cancel_queued_run},
+        {"overall timeout", test_overall_timeout},
+        {"timeout while queued", test_timeout_while_queued},
+        {"no payload or key in the logs", test_no_payload_in_logs},
+        {"200 waiting runs on 2 workers", test_many_waiting_runs},
+        {"event cap", test_event_cap},
+        {"SIGTERM drains and exits 0", test_sigterm_drains},
+    };
+    static const sv_cu_suite suites[] = {
+        {.name = "engine", SV_CU_TESTS(tests)},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -5,12 +5,12 @@
  * the window clamp, and bad inputs.  Every wait has a deadline; every test
  * stops the processes it started, also when an assertion fails.
  */
-#include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cu_run.h"
 #include "harness.h"
 
 #define S(x) ((x) ? (x) : "(null)")
@@ -530,23 +530,18 @@ static void test_bad_inputs(void)
 
 int main(void)
 {
-    CU_pSuite s;
-    unsigned int failed;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("incident_triage_integration", NULL, NULL);
-    CU_add_test(s, "db pool exhaustion after a deploy", test_db_pool_after_deploy);
-    CU_add_test(s, "upstream timeouts, no traces asked", test_upstream_timeouts);
-    CU_add_test(s, "oom kills", test_oom_kills);
-    CU_add_test(s, "healthy service, max_log_lines clamped", test_healthy_service);
-    CU_add_test(s, "traces denied by rbac", test_traces_denied);
-    CU_add_test(s, "every source down", test_all_sources_down);
-    CU_add_test(s, "window clamped to INCIDENT_MAX_TIME_WINDOW_H", test_window_clamped);
-    CU_add_test(s, "bad inputs are 400 with the field", test_bad_inputs);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    static const sv_cu_test tests[] = {
+        {"db pool exhaustion after a deploy", test_db_pool_after_deploy},
+        {"upstream timeouts, no traces asked", test_upstream_timeouts},
+        {"oom kills", test_oom_kills},
+        {"healthy service, max_log_lines clamped", test_healthy_service},
+        {"traces denied by rbac", test_traces_denied},
+        {"every source down", test_all_sources_down},
+        {"window clamped to INCIDENT_MAX_TIME_WINDOW_H", test_window_clamped},
+        {"bad inputs are 400 with the field", test_bad_inputs},
+    };
+    static const sv_cu_suite suites[] = {
+        {.name = "incident_triage_integration", SV_CU_TESTS(tests)},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

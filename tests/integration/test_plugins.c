@@ -3,7 +3,7 @@
  * refusals that leave it serving, drop-in within 2 s, hot replacement with
  * runs pinned to their version, removal, and --check-plugin.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cu_run.h"
 #include "harness.h"
 
 static th_proc g_sim;
@@ -239,18 +240,15 @@ static void test_check_plugin_cli(void)
 
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("plugins", suite_init, suite_clean);
-    CU_add_test(s, "refusals leave the daemon serving", test_refusals_keep_serving);
-    CU_add_test(s, "drop-in within 2 s, removal", test_drop_in_and_remove);
-    CU_add_test(s, "hot swap pins running runs", test_hot_swap);
-    CU_add_test(s, "rename keeps the graph, SIGHUP retries refusals", test_rename_and_sighup);
-    CU_add_test(s, "--check-plugin", test_check_plugin_cli);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-                      CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    static const sv_cu_test tests[] = {
+        {"refusals leave the daemon serving", test_refusals_keep_serving},
+        {"drop-in within 2 s, removal", test_drop_in_and_remove},
+        {"hot swap pins running runs", test_hot_swap},
+        {"rename keeps the graph, SIGHUP retries refusals", test_rename_and_sighup},
+        {"--check-plugin", test_check_plugin_cli},
+    };
+    static const sv_cu_suite suites[] = {
+        {.name = "plugins", SV_CU_TESTS(tests), .init = suite_init, .clean = suite_clean},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

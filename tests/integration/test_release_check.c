@@ -4,12 +4,12 @@
  * overall timeout, a user cancel and bad inputs.  Every wait has a deadline;
  * every test stops the processes it started, also when an assertion fails.
  */
-#include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cu_run.h"
 #include "harness.h"
 
 #define S(x) ((x) ? (x) : "(null)")
@@ -433,10 +433,7 @@ static void test_listed_with_schema(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const sv_cu_test tests[] = {
         {"release passes after a few polls", test_release_passes},
         {"two gates fail", test_two_gates_fail},
         {"job fails", test_job_fails},
@@ -446,21 +443,8 @@ int main(void)
         {"bad inputs", test_bad_inputs},
         {"listed with its schema", test_listed_with_schema},
     };
-    unsigned int failures = 1;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("release_check through the daemon", NULL, NULL);
-    if (!s)
-        goto out;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            goto out;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS)
-        goto out;
-    failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-out:
-    CU_cleanup_registry();
-    return failures ? 1 : 0;
+    static const sv_cu_suite suites[] = {
+        {.name = "release_check through the daemon", SV_CU_TESTS(tests)},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -3,12 +3,13 @@
  * server on loopback: the scripted router of gateway_test_support.c, which
  * records every request, so each test checks what went over the wire.
  */
+#include "cu_run.h"
 #include "gateway.h"
 #include "gateway_test_support.h"
 #include "log.h"
 #include "util.h"
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -567,10 +568,7 @@ static void test_retry_after_parse(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } http_tests[] = {
+    static const sv_cu_test http_tests[] = {
         {"success returns data; body and headers as the contract", test_success_shape},
         {"no api key: no Authorization; params NULL sends {}", test_no_key_no_auth},
         {"sv_gateway_new rejects bad config", test_new_rejects_bad_config},
@@ -589,33 +587,22 @@ int main(void)
         {"keep-alive reuse; log lines carry hashes, not content", test_keepalive_and_log},
         {"concurrent calls from several threads", test_threads},
     };
+    static const sv_cu_test policy_tests[] = {
+        {"backoff schedule, cap, large retry numbers", test_backoff_schedule},
+        {"Retry-After parsing", test_retry_after_parse},
+    };
+    static const sv_cu_suite suites[] = {
+        {.name = "gateway_http",
+         SV_CU_TESTS(http_tests),
+         .setup = tgw_server_start,
+         .teardown = tgw_server_stop},
+        {.name = "gateway_policy", SV_CU_TESTS(policy_tests)},
+    };
     signal(SIGPIPE, SIG_IGN);
     /* tool_call lines are checked in one test; elsewhere they are noise. */
     sv_log_set_level(SV_LEVEL_WARN);
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    CU_pSuite http = CU_add_suite_with_setup_and_teardown("gateway_http", NULL, NULL,
-                                                          tgw_server_start, tgw_server_stop);
-    CU_pSuite pure = CU_add_suite("gateway_policy", NULL, NULL);
-    if (!http || !pure)
-        goto fail;
-    for (size_t i = 0; i < sizeof http_tests / sizeof http_tests[0]; i++)
-        if (!CU_add_test(http, http_tests[i].name, http_tests[i].fn))
-            goto fail;
-    if (!CU_add_test(pure, "backoff schedule, cap, large retry numbers", test_backoff_schedule) ||
-        !CU_add_test(pure, "Retry-After parsing", test_retry_after_parse))
-        goto fail;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failures = CU_get_number_of_failures();
-    const CU_RunSummary *s = CU_get_run_summary();
-    int bad = failures > 0 || s->nTestsFailed > 0 || s->nSuitesFailed > 0;
-    CU_cleanup_registry();
+    int rc = sv_cu_run(suites, sizeof suites / sizeof suites[0]);
     sv_gateway_thread_cleanup();
     curl_global_cleanup();
-    return bad ? 1 : 0;
-fail:
-    fprintf(stderr, "test_gateway: cannot set up CUnit: %s\n", CU_get_error_msg());
-    CU_cleanup_registry();
-    return 2;
+    return rc;
 }

@@ -4,11 +4,12 @@
  * prepare_input (defaults, the clamped window, offsets, errors, log lines).
  * No daemon, no network.
  */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cu_run.h"
 #include "it.h"
 #include "it_test_support.h"
 #include "mock_host.h"
@@ -311,10 +312,7 @@ static void test_prepare_log_lines(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const sv_cu_test tests[] = {
         {"schema json", test_schema_json},
         {"descriptor", test_descriptor},
         {"rfc3339 parse and format", test_time_parse_format},
@@ -324,26 +322,8 @@ int main(void)
         {"prepare errors", test_prepare_errors},
         {"prepare max_log_lines", test_prepare_log_lines},
     };
-    unsigned int failed;
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("incident_triage_input", NULL, NULL);
-    if (!s)
-        goto fail;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            goto fail;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS)
-        goto fail;
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-             CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-fail:
-    fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-    CU_cleanup_registry();
-    return 2;
+    static const sv_cu_suite suites[] = {
+        {.name = "incident_triage_input", SV_CU_TESTS(tests)},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -5,11 +5,11 @@
  *
  * Set IT_TEST_DUMP=1 to print the results.
  */
-#include <CUnit/Basic.h>
-#include <stdio.h>
+#include <CUnit/CUnit.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cu_run.h"
 #include "it.h"
 #include "it_test_support.h"
 #include "mock_host.h"
@@ -388,10 +388,7 @@ static void test_run_healthy(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const sv_cu_test tests[] = {
         {"pool exhaustion run", test_run_pool},
         {"no traces unless asked", test_run_no_traces_when_not_asked},
         {"traces denied", test_run_traces_denied},
@@ -401,26 +398,8 @@ int main(void)
         {"cancel and bad input", test_run_cancel_and_bad_input},
         {"healthy service", test_run_healthy},
     };
-    unsigned int failed;
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("incident_triage_runs", NULL, NULL);
-    if (!s)
-        goto fail;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            goto fail;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS)
-        goto fail;
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-             CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-fail:
-    fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-    CU_cleanup_registry();
-    return 2;
+    static const sv_cu_suite suites[] = {
+        {.name = "incident_triage_runs", SV_CU_TESTS(tests)},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -4,7 +4,6 @@
  * normalisation of gates, recommendations and the whole result, the summary,
  * start params, poll interval, job ids and job errors.
  */
-#include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include <sofiia/graph.h>
 
+#include "cu_run.h"
 #include "rc_logic.h"
 #include "rc_nodes.h"
 #include "rc_test_support.h"
@@ -510,10 +510,7 @@ static void test_job_error_describe(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const sv_cu_test tests[] = {
         {"schema defaults", test_schema_defaults},
         {"descriptor", test_descriptor},
         {"gate status mapping", test_gate_status_mapping},
@@ -532,26 +529,8 @@ int main(void)
         {"job id", test_job_id},
         {"job error describe", test_job_error_describe},
     };
-    unsigned int failed;
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("release_check logic", NULL, NULL);
-    if (!s)
-        goto fail;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            goto fail;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS)
-        goto fail;
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-             CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-fail:
-    fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-    CU_cleanup_registry();
-    return 2;
+    static const sv_cu_suite suites[] = {
+        {.name = "release_check logic", SV_CU_TESTS(tests)},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -3,14 +3,13 @@
  * host: a job finished at start, polling with its delays, failed jobs, tool
  * failures, odd answers, transient poll errors, and cancellation.
  */
-#include <CUnit/Basic.h>
 #include <CUnit/CUnit.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sofiia/graph.h>
 
+#include "cu_run.h"
 #include "mock_host.h"
 #include "rc_logic.h"
 #include "rc_nodes.h"
@@ -323,10 +322,7 @@ static void test_cancel_job_error_ignored(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const sv_cu_test tests[] = {
         {"finished at start skips polling", test_run_finished_at_start},
         {"polls with delay", test_run_polls_with_delay},
         {"default poll interval", test_run_default_interval},
@@ -343,26 +339,8 @@ int main(void)
         {"cancel after job finished", test_cancel_after_job_finished},
         {"cancel_job error ignored", test_cancel_job_error_ignored},
     };
-    unsigned int failed;
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("release_check runs", NULL, NULL);
-    if (!s)
-        goto fail;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            goto fail;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS)
-        goto fail;
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-             CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-fail:
-    fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-    CU_cleanup_registry();
-    return 2;
+    static const sv_cu_suite suites[] = {
+        {.name = "release_check runs", SV_CU_TESTS(tests)},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -3,9 +3,10 @@
  * schemas of the two shipped graphs and others pass; every rule a graph's
  * schema can break is refused with a one-line reason.
  */
+#include "cu_run.h"
 #include "schema_test_support.h"
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -142,33 +143,15 @@ static void test_check_bad(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const sv_cu_test tests[] = {
         {"check accepts good schemas", test_check_good},
         {"check rejects bad schemas", test_check_bad},
     };
-    unsigned int failed;
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("schema check", sct_suite_init, sct_suite_clean);
-    if (!s)
-        goto fail;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            goto fail;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS)
-        goto fail;
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-             CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-fail:
-    fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-    CU_cleanup_registry();
-    return 2;
+    static const sv_cu_suite suites[] = {
+        {.name = "schema check",
+         SV_CU_TESTS(tests),
+         .init = sct_suite_init,
+         .clean = sct_suite_clean},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -4,9 +4,10 @@
  * inputs and schemas, over-long names cut on a character boundary, and
  * throughput.
  */
+#include "cu_run.h"
 #include "schema_test_support.h"
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -177,35 +178,17 @@ static void test_throughput(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const sv_cu_test tests[] = {
         {"10000-element arrays and objects", test_big_array},
         {"200-deep nesting", test_deep_nesting},
         {"truncation", test_truncation},
         {"throughput", test_throughput},
     };
-    unsigned int failed;
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("schema limits", sct_suite_init, sct_suite_clean);
-    if (!s)
-        goto fail;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            goto fail;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS)
-        goto fail;
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-             CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-fail:
-    fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-    CU_cleanup_registry();
-    return 2;
+    static const sv_cu_suite suites[] = {
+        {.name = "schema limits",
+         SV_CU_TESTS(tests),
+         .init = sct_suite_init,
+         .clean = sct_suite_clean},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -4,9 +4,10 @@
  * rejection (unknown fields, wrong types everywhere, NULLs, lengths, ranges,
  * clamping, integers, enums, date-times, array counts, non-objects).
  */
+#include "cu_run.h"
 #include "schema_test_support.h"
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -414,10 +415,7 @@ static void test_non_object_input(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const sv_cu_test tests[] = {
         {"defaults are filled, nested too", test_defaults_filled},
         {"defaults are copies", test_defaults_are_copies},
         {"objects with required members are not invented", test_nested_required_not_invented},
@@ -435,26 +433,11 @@ int main(void)
         {"minItems and maxItems", test_array_counts},
         {"non-object input and NULLs", test_non_object_input},
     };
-    unsigned int failed;
-    CU_pSuite s;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 2;
-    s = CU_add_suite("schema validate", sct_suite_init, sct_suite_clean);
-    if (!s)
-        goto fail;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!CU_add_test(s, tests[i].name, tests[i].fn))
-            goto fail;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    if (CU_basic_run_tests() != CUE_SUCCESS)
-        goto fail;
-    failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed() +
-             CU_get_number_of_suites_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
-fail:
-    fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
-    CU_cleanup_registry();
-    return 2;
+    static const sv_cu_suite suites[] = {
+        {.name = "schema validate",
+         SV_CU_TESTS(tests),
+         .init = sct_suite_init,
+         .clean = sct_suite_clean},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }

@@ -5,9 +5,10 @@
  * instead of sleeping.  Reclaiming is observed through sv_store_mem_counts,
  * a test hook of store_mem.c that is deliberately not in store.h.
  */
+#include "cu_run.h"
 #include "store.h"
 
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -718,10 +719,7 @@ static void test_many_runs(void)
 
 int main(void)
 {
-    static const struct {
-        const char *name;
-        CU_TestFunc fn;
-    } tests[] = {
+    static const sv_cu_test tests[] = {
         {"create, get, put, duplicate", test_create_get_put},
         {"unknown run is -ENOENT everywhere", test_unknown_run},
         {"NULL arguments are -EINVAL", test_null_arguments},
@@ -739,21 +737,8 @@ int main(void)
         {"4 threads x 10000 mixed ops", test_concurrent_mixed_ops},
         {"100000 runs all found", test_many_runs},
     };
-    int failed;
-
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return CU_get_error();
-    CU_pSuite suite = CU_add_suite("store_mem", NULL, NULL);
-    if (!suite)
-        goto out;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-        if (!CU_add_test(suite, tests[i].name, tests[i].fn))
-            goto out;
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-out:
-    failed = CU_get_error() != CUE_SUCCESS || CU_get_number_of_failures() > 0 ||
-             CU_get_number_of_tests_failed() > 0;
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    static const sv_cu_suite suites[] = {
+        {.name = "store_mem", SV_CU_TESTS(tests)},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }
