@@ -1,6 +1,6 @@
 /* test_core.c - units of the core: settings, ids, timestamps, events, error
  * bodies, caller ids. */
-#include <CUnit/Basic.h>
+#include <CUnit/CUnit.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <errno.h>
@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "cu_run.h"
 #include "http.h"
 #include "run.h"
 #include "store.h"
@@ -345,27 +346,47 @@ static void test_timer(void)
     CU_ASSERT_EQUAL(atomic_load(&g_fired[3]) + atomic_load(&g_fired[5]), 0);
 }
 
+/* A start while the daemon stops is refused before anything else is looked
+ * at (the graph, the body): 503 shutting_down. */
+static void test_start_while_stopping(void)
+{
+    sv_api api;
+    memset(&api, 0, sizeof api);
+    atomic_store(&api.stopping, 1);
+    const char *body = "{\"workspace_id\":\"w\",\"user_id\":\"u\",\"agent_id\":\"a\"}";
+    sv_req req = {.method = "POST",
+                  .path = "/v1/graphs/release_check/runs",
+                  .body = body,
+                  .body_len = strlen(body)};
+    sv_resp resp = {0};
+    sv_api_handle(&api, &req, &resp);
+    CU_ASSERT_EQUAL(resp.status, 503);
+    json_object *e = json_object_object_get(resp.body, "error");
+    CU_ASSERT_STRING_EQUAL(json_object_get_string(json_object_object_get(e, "code")),
+                           "shutting_down");
+    json_object_put(resp.body);
+}
+
 int main(void)
 {
-    if (CU_initialize_registry() != CUE_SUCCESS)
-        return 1;
-    CU_pSuite s = CU_add_suite("core", NULL, NULL);
-    CU_add_test(s, "config defaults", test_config_defaults);
-    CU_add_test(s, "config good values", test_config_good);
-    CU_add_test(s, "config bad values", test_config_bad);
-    CU_add_test(s, "config file and env", test_config_file);
-    CU_add_test(s, "config plugin dir", test_config_plugin_dir);
-    CU_add_test(s, "run id format", test_run_id);
-    CU_add_test(s, "timestamps", test_timestamps);
-    CU_add_test(s, "constant-time compare", test_consttime);
-    CU_add_test(s, "sha256", test_sha256);
-    CU_add_test(s, "caller ids", test_ids);
-    CU_add_test(s, "JSON error bodies", test_error_body);
-    CU_add_test(s, "event cap 1000", test_event_cap);
-    CU_add_test(s, "timer: order, cancel, free", test_timer);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    return failed ? 1 : 0;
+    static const sv_cu_test tests[] = {
+        {"config defaults", test_config_defaults},
+        {"config good values", test_config_good},
+        {"config bad values", test_config_bad},
+        {"config file and env", test_config_file},
+        {"config plugin dir", test_config_plugin_dir},
+        {"run id format", test_run_id},
+        {"timestamps", test_timestamps},
+        {"constant-time compare", test_consttime},
+        {"sha256", test_sha256},
+        {"caller ids", test_ids},
+        {"JSON error bodies", test_error_body},
+        {"event cap 1000", test_event_cap},
+        {"timer: order, cancel, free", test_timer},
+        {"start while stopping: 503", test_start_while_stopping},
+    };
+    static const sv_cu_suite suites[] = {
+        {.name = "core", SV_CU_TESTS(tests)},
+    };
+    return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
 }
