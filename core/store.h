@@ -52,6 +52,26 @@ typedef struct sv_store_ops {
     int (*queue_push)(sv_store *st, const char *run_id);
     /* Pop the oldest; -ENOENT when empty. */
     int (*queue_pop)(sv_store *st, char **run_id);
+    /*
+     * Ownership, in durable backends only (NULL in the others).  Each daemon
+     * instance is a node with a heartbeat, and the runs it executes are in
+     * its owned set.  When a node's heartbeat lapses, the others move its
+     * runs to themselves one at a time; the move is atomic, so exactly one
+     * instance resumes each run.
+     */
+    /* Refresh a node's heartbeat for ttl_ms and list it as known; ttl_ms 0
+     * ends the heartbeat now (a clean stop: others take over at once). */
+    int (*node_beat)(sv_store *st, const char *node, int64_t ttl_ms);
+    /* Known nodes whose heartbeat has lapsed. */
+    int (*nodes_dead)(sv_store *st, sv_strvec *dead);
+    /* Forget a known node: 0, or -EBUSY while it still owns runs. */
+    int (*node_forget)(sv_store *st, const char *node);
+    int (*owned_add)(sv_store *st, const char *node, const char *run_id);
+    int (*owned_del)(sv_store *st, const char *node, const char *run_id);
+    int (*owned_list)(sv_store *st, const char *node, sv_strvec *runs);
+    /* Move a run from one node's set to another's: 0, or -ENOENT when it
+     * was not there (another instance moved it first). */
+    int (*owned_move)(sv_store *st, const char *from, const char *to, const char *run_id);
     void (*destroy)(sv_store *st);
 } sv_store_ops;
 
@@ -67,5 +87,10 @@ int sv_store_mem_new(int64_t ttl_sec, sv_store **out);
  * call the store. */
 int sv_store_mem_new_clock(int64_t ttl_sec, int64_t (*now_ms)(void *arg), void *arg,
                            sv_store **out);
+
+/* The Redis backend.  url: redis://[:password@]host:port[/db] or unix:///path
+ * (already checked for form by config.c).  Connects once to check it answers
+ * (-EIO with *err filled if not).  ttl_sec > 0. */
+int sv_store_redis_new(const char *url, int64_t ttl_sec, char *err, size_t errlen, sv_store **out);
 
 #endif

@@ -1,14 +1,17 @@
 /* harness.c - see harness.h. */
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -258,6 +261,124 @@ int th_sim_start(const char *scenario, const char *const *extra_args, th_proc *s
     dump_log(sim, "router-sim");
     th_proc_stop(sim, 2000);
     return -1;
+}
+
+/* A loopback port nobody listens on right now (the kernel's pick). */
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1, fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+/* Does a Redis server answer PING on 127.0.0.1:port?  "-NOAUTH" counts: it
+ * is up and only wants a password. */
+static int redis_answers(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {1, 0};
+    char buf[64] = {0};
+    int ok = 0, fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && write(fd, "PING\r\n", 6) == 6 &&
+        read(fd, buf, sizeof buf - 1) > 0)
+        ok = strncmp(buf, "+PONG", 5) == 0 || strncmp(buf, "-NOAUTH", 7) == 0;
+    close(fd);
+    return ok;
+}
+
+static int redis_try_start(int port, const char *const *extra_args, th_proc *r)
+{
+    char portstr[16], sock[300];
+    if (make_dir(r, "redis") < 0)
+        return -1;
+    r->port = port;
+    snprintf(portstr, sizeof portstr, "%d", port);
+    snprintf(r->log_path, sizeof r->log_path, "%s/redis.log", r->dir);
+    snprintf(sock, sizeof sock, "%s/redis.sock", r->dir);
+    /* sun_path holds 108 bytes with the NUL. */
+    if (snprintf(r->aux_path, sizeof r->aux_path, "%s", sock) >= 108) {
+        fprintf(stderr, "th_redis_start: socket path %s is too long; use a shorter TMPDIR\n", sock);
+        return -1;
+    }
+    char *argv[48];
+    int n = 0;
+    argv[n++] = "redis-server";
+    argv[n++] = "--port";
+    argv[n++] = portstr;
+    argv[n++] = "--bind";
+    argv[n++] = "127.0.0.1";
+    argv[n++] = "--save";
+    argv[n++] = "";
+    argv[n++] = "--appendonly";
+    argv[n++] = "no";
+    argv[n++] = "--dir";
+    argv[n++] = r->dir;
+    argv[n++] = "--unixsocket";
+    argv[n++] = r->aux_path;
+    argv[n++] = "--unixsocketperm";
+    argv[n++] = "700";
+    for (; extra_args && *extra_args && n < 47; extra_args++)
+        argv[n++] = (char *)*extra_args;
+    argv[n] = NULL;
+    char *envp[] = {NULL};
+    r->pid = spawn(argv, envp, r->log_path);
+    if (r->pid < 0)
+        return -1;
+    long long deadline = th_mono_ms() + TH_READY_MS;
+    while (th_mono_ms() < deadline) {
+        if (redis_answers(port))
+            return 0;
+        if (!th_proc_alive(r))
+            break;
+        th_poll_pause();
+    }
+    return -1;
+}
+
+int th_redis_start_args(int port, const char *const *extra_args, th_proc *r)
+{
+    /* A port picked here can be taken before redis-server binds it: then
+     * it exits at once, and another pick is tried. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int p = port > 0 ? port : free_port();
+        if (p > 0 && redis_try_start(p, extra_args, r) == 0)
+            return 0;
+        if (r->dir[0])
+            dump_log(r, "redis-server");
+        /* 127: not found on PATH, which another try will not change. */
+        if (th_proc_stop(r, 2000) == 127 || port > 0)
+            break;
+    }
+    fprintf(stderr, "th_redis_start: redis-server did not answer; is it installed and on PATH "
+                    "(Debian: apt-get install redis-server)?\n");
+    return -1;
+}
+
+int th_redis_start(th_proc *r)
+{
+    return th_redis_start_args(0, NULL, r);
+}
+
+int th_redis_start_port(int port, th_proc *r)
+{
+    return th_redis_start_args(port, NULL, r);
+}
+
+int th_redis_stop(th_proc *r)
+{
+    return th_proc_stop(r, 5000);
 }
 
 const char *th_plugin_dir(const th_proc *d, char *buf, size_t len)

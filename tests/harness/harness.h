@@ -53,6 +53,21 @@ const char *th_plugin_dir(const th_proc *d, char *buf, size_t len);
 /* Path of a built plugin .so by name. */
 const char *th_plugin_path(const char *name, char *buf, size_t len);
 
+/*
+ * Start redis-server (from PATH) on 127.0.0.1:port, or on a free port chosen
+ * now when port is 0, with no persistence, its files in a fresh temp dir
+ * (r->dir) and a unix socket at r->aux_path.  extra_args: NULL-terminated
+ * argv tail (e.g. {"--requirepass","pw",NULL}) or NULL.  Waits until it
+ * answers PING.  0, or -1 having said why on stderr: a test that needs Redis
+ * fails without it, never skips.
+ */
+int th_redis_start_args(int port, const char *const *extra_args, th_proc *r);
+/* The same with no extra arguments, on a free port or on `port` (a restart). */
+int th_redis_start(th_proc *r);
+int th_redis_start_port(int port, th_proc *r);
+/* Stop it (SIGTERM, then SIGKILL after 5 s); th_proc_stop's result. */
+int th_redis_stop(th_proc *r);
+
 /* Send SIGTERM, wait up to timeout_ms, then SIGKILL.  Returns the exit status
  * (0..255), 128+signal when killed by a signal, or -1. */
 int th_proc_stop(th_proc *p, int timeout_ms);
