@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 top=$PWD
 mode=${1:-all}
 
-etc/install-deps.sh valgrind clang-format
+etc/install-deps.sh valgrind clang-format redis-server
 [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 
 jobs=$(nproc)

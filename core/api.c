@@ -299,7 +299,12 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
             goto out;
         }
     }
-    rc = sv_run_store_create(r);
+    rc = sv_exec_own(api->exec, r->id, 1);
+    if (rc == 0) {
+        rc = sv_run_store_create(r);
+        if (rc < 0)
+            sv_exec_own(api->exec, r->id, 0);
+    }
     if (rc < 0) {
         if (idem[0])
             api->store->ops->idem_release(api->store, idem);

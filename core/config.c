@@ -54,6 +54,7 @@ int sv_config_defaults(sv_config *cfg)
     cfg->shutdown_grace_ms = 5000;
     cfg->plugin_scan_ms = 1000;
     cfg->cancel_grace_ms = 10000;
+    cfg->node_ttl_ms = 10000;
     if (replace_str(&cfg->gateway_base_url, "http://router:8000") < 0 ||
         replace_str(&cfg->plugin_dir, SV_PLUGIN_DIR) < 0) {
         sv_config_free(cfg);
@@ -195,6 +196,18 @@ static int parse_secret(char **slot, const char *key, const char *v, char *err, 
     return 0;
 }
 
+/* It names keys in the store and appears in logs: the run id alphabet. */
+static int parse_node_id(sv_config *cfg, const char *v, char *err, size_t len)
+{
+    size_t n = strlen(v);
+    if (n >= sizeof cfg->node_id || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                              "0123456789_.:-") != n)
+        return fail(err, len,
+                    "SUPERVISOR_NODE_ID=\"%.80s\": expected 0-64 characters of [A-Za-z0-9_.:-]", v);
+    memcpy(cfg->node_id, v, n + 1);
+    return 0;
+}
+
 int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file, char *err,
                   size_t len)
 {
@@ -266,6 +279,12 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
         rc = parse_int(key, v, 1, 600, &n, err, len);
         if (rc == 0)
             cfg->cancel_grace_ms = n * 1000;
+    } else if (strcmp(key, "NODE_TTL_SEC") == 0) {
+        rc = parse_int(key, v, 1, 3600, &n, err, len);
+        if (rc == 0)
+            cfg->node_ttl_ms = n * 1000;
+    } else if (strcmp(key, "SUPERVISOR_NODE_ID") == 0) {
+        rc = parse_node_id(cfg, v, err, len);
     } else if (from_file) {
         rc = fail(err, len, "unknown setting \"%s\" (see docs/operations.md for the list)", key);
     }
@@ -289,6 +308,8 @@ static const char *const g_keys[] = {"SUPERVISOR_LISTEN",
                                      "SHUTDOWN_GRACE_SEC",
                                      "PLUGIN_SCAN_MS",
                                      "CANCEL_GRACE_SEC",
+                                     "SUPERVISOR_NODE_ID",
+                                     "NODE_TTL_SEC",
                                      NULL};
 
 int sv_config_load_env(sv_config *cfg, char *const *envp, char *err, size_t len)

@@ -31,6 +31,8 @@ typedef struct sv_config {
     int64_t shutdown_grace_ms;
     int64_t plugin_scan_ms;
     int64_t cancel_grace_ms; /* how long on_cancel's tool calls may take */
+    char node_id[65];        /* this instance in a shared store; "" = random */
+    int64_t node_ttl_ms;     /* a node silent this long is dead: others resume its runs */
 } sv_config;
 
 /* Fill cfg with the embedded defaults (plugin_dir = SV_PLUGIN_DIR). */

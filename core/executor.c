@@ -13,6 +13,7 @@
 
 struct sv_exec {
     sv_store *store;
+    char node_id[65]; /* "" = no ownership tracking (embedded store) */
     sv_timer *timer;
     pthread_t *threads;
     int n_threads;
@@ -208,6 +209,8 @@ static void publish_final(sv_exec *ex, sv_run *r)
         json_object_object_add(d, "error_code", json_object_new_string(r->err_code));
     sv_run_event(r, "run_end", NULL, d);
     sv_run_save(r);
+    if (ex->node_id[0])
+        ex->store->ops->owned_del(ex->store, ex->node_id, r->id);
     log_run_end(r);
     map_del(ex, r);
     /* A finished run's deadline entry would keep it in memory until the
@@ -297,6 +300,15 @@ static void step_run(sv_exec *ex, sv_run *r)
         json_object_object_add(d, "graph_version", json_object_new_string(g->version));
         sv_run_event(r, "run_start", NULL, d);
         sv_run_save(r);
+    }
+    if (stop == SV_STOP_NONE && ex->node_id[0]) {
+        /* A cancel that reached another instance is only in the store. */
+        int flag = 0, none = SV_STOP_NONE;
+        if (ex->store->ops->cancel_get(ex->store, r->id, &flag) == 0 && flag &&
+            atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_USER)) {
+            sv_run_event(r, "cancel_requested", NULL, NULL);
+            stop = SV_STOP_USER;
+        }
     }
     if (stop != SV_STOP_NONE) {
         finish_stopped(ex, r, stop);
@@ -388,6 +400,8 @@ int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out)
     if (!ex)
         return -ENOMEM;
     ex->store = cfg->store;
+    if (cfg->node_id)
+        snprintf(ex->node_id, sizeof ex->node_id, "%s", cfg->node_id);
     pthread_mutex_init(&ex->qlock, NULL);
     pthread_mutex_init(&ex->mlock, NULL);
     pthread_cond_init(&ex->qcond, NULL);
@@ -416,7 +430,7 @@ out:
     return rc;
 }
 
-int sv_exec_submit(sv_exec *ex, sv_run *r)
+static void take(sv_exec *ex, sv_run *r)
 {
     json_object *t = NULL, *o = NULL;
     r->exec = ex;
@@ -425,7 +439,10 @@ int sv_exec_submit(sv_exec *ex, sv_run *r)
         json_object_object_get_ex(t, "overall_sec", &o)) {
         double sec = json_object_get_double(o);
         if (sec > 0) {
-            r->deadline_mono_ms = sv_mono_ms() + (int64_t)(sec * 1000.0);
+            /* Counted from the run's creation, which for a resumed run was
+             * in another process: the wall clock is the common one. */
+            int64_t left_ms = r->created_us / 1000 + (int64_t)(sec * 1000.0) - sv_now_ms();
+            r->deadline_mono_ms = sv_mono_ms() + (left_ms > 0 ? left_ms : 0);
             sv_run_ref(r);
             if (sv_timer_add(ex->timer, r->deadline_mono_ms, deadline_fire, r, 0,
                              &r->deadline_slot) < 0)
@@ -437,6 +454,25 @@ int sv_exec_submit(sv_exec *ex, sv_run *r)
     r->where = SV_WHERE_QUEUE;
     pthread_mutex_unlock(&r->lock);
     enqueue(ex, r);
+}
+
+int sv_exec_own(sv_exec *ex, const char *run_id, int own)
+{
+    if (!ex->node_id[0])
+        return 0;
+    return own ? ex->store->ops->owned_add(ex->store, ex->node_id, run_id)
+               : ex->store->ops->owned_del(ex->store, ex->node_id, run_id);
+}
+
+int sv_exec_submit(sv_exec *ex, sv_run *r)
+{
+    take(ex, r);
+    return 0;
+}
+
+int sv_exec_resume(sv_exec *ex, sv_run *r)
+{
+    take(ex, r);
     return 0;
 }
 

@@ -17,16 +17,35 @@ typedef struct sv_exec sv_exec;
 typedef struct sv_exec_cfg {
     int threads;
     sv_store *store;
+    /* This instance's node id in a durable store: its runs are kept in the
+     * node's owned set (store.h) so that another instance can resume them.
+     * NULL with the embedded store. */
+    const char *node_id;
 } sv_exec_cfg;
 
 int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out);
 
 /*
- * Take a new run (already created in the store): arm its overall deadline
+ * Put a run in this node's owned set (own 1) or take it out (own 0) in a
+ * durable store; 0 with the embedded one.  A new run is owned before its
+ * record is created: an owned id without a record is harmless (recovery
+ * drops it), a record nobody owns would never be resumed.
+ */
+int sv_exec_own(sv_exec *ex, const char *run_id, int own);
+
+/*
+ * Take a new run (already created in the store and owned): arm its overall deadline
  * (input timeouts.overall_sec, when its graph has one) and queue it.  The
  * executor takes its own references; the caller keeps its own.
  */
 int sv_exec_submit(sv_exec *ex, sv_run *r);
+
+/*
+ * Take a run rebuilt from its checkpoint (sv_run_restore), already in this
+ * node's owned set: as submit, with the deadline still counted from the
+ * run's creation.
+ */
+int sv_exec_resume(sv_exec *ex, sv_run *r);
 
 /*
  * Ask a live run of this process to stop.  Sets *status to what the caller

@@ -11,8 +11,10 @@
 #include "host.h"
 #include "http.h"
 #include "log.h"
+#include "recover.h"
 #include "registry.h"
 #include "store.h"
+#include "util.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -66,20 +68,48 @@ typedef struct sv_daemon {
     sv_registry *reg;
     sv_exec *exec;
     sv_http *http;
+    sv_recover *recover;
+    char node_id[65];
     sv_api api;
 } sv_daemon;
+
+/* This instance's name in a shared store: the configured one, which lets a
+ * restarted daemon pick its own runs up at once, or a random one. */
+static int node_id(sv_daemon *d)
+{
+    unsigned char b[6];
+    if (d->cfg.node_id[0]) {
+        snprintf(d->node_id, sizeof d->node_id, "%s", d->cfg.node_id);
+        return 0;
+    }
+    if (sv_random_bytes(b, sizeof b) < 0)
+        return -EIO;
+    snprintf(d->node_id, sizeof d->node_id, "n_%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
+             b[4], b[5]);
+    return 0;
+}
+
+static int open_store(sv_daemon *d)
+{
+    char why[384], line[512];
+    if (!d->cfg.redis_url)
+        return sv_store_mem_new(d->cfg.run_ttl_sec, &d->store);
+    int rc = sv_store_redis_new(d->cfg.redis_url, d->cfg.run_ttl_sec, why, sizeof why, &d->store);
+    if (rc < 0) {
+        /* The URL may carry a password: the reason names host and port only. */
+        snprintf(line, sizeof line, "REDIS_URL: %s", why);
+        die_config(line);
+        return rc;
+    }
+    return node_id(d);
+}
 
 static int start(sv_daemon *d)
 {
     int rc;
     char why[384];
     sv_config *cfg = &d->cfg;
-    if (cfg->redis_url) {
-        die_config("REDIS_URL is set, but this build has only the embedded store; unset "
-                   "REDIS_URL to run with it");
-        return -ENOTSUP;
-    }
-    rc = sv_store_mem_new(cfg->run_ttl_sec, &d->store);
+    rc = open_store(d);
     if (rc < 0)
         return rc;
     sv_gateway_cfg gcfg = {.base_url = cfg->gateway_base_url,
@@ -104,10 +134,26 @@ static int start(sv_daemon *d)
     rc = sv_registry_watch(d->reg, cfg->plugin_scan_ms);
     if (rc < 0)
         return rc;
-    sv_exec_cfg ecfg = {.threads = cfg->worker_threads, .store = d->store};
+    sv_exec_cfg ecfg = {.threads = cfg->worker_threads,
+                        .store = d->store,
+                        .node_id = d->store->ops->durable ? d->node_id : NULL};
     rc = sv_exec_new(&ecfg, &d->exec);
     if (rc < 0)
         return rc;
+    if (d->store->ops->durable) {
+        /* Before the API opens: the runs a previous life left are queued
+         * ahead of new ones. */
+        sv_recover_cfg rcfg = {.store = d->store,
+                               .exec = d->exec,
+                               .reg = d->reg,
+                               .node_id = d->node_id,
+                               .node_ttl_ms = cfg->node_ttl_ms};
+        rc = sv_recover_start(&rcfg, &d->recover);
+        if (rc < 0) {
+            die_config("REDIS_URL: the store stopped answering during start-up");
+            return rc;
+        }
+    }
     d->api = (sv_api){
         .cfg = cfg, .store = d->store, .reg = d->reg, .exec = d->exec, .host = sv_host_table()};
     sv_http_cfg hcfg = {.host = cfg->listen_host,
@@ -128,6 +174,8 @@ static int start(sv_daemon *d)
     json_object_object_add(f, "port", json_object_new_int(sv_http_port(d->http)));
     json_object_object_add(f, "workers", json_object_new_int(cfg->worker_threads));
     json_object_object_add(f, "store", json_object_new_string(d->store->ops->name));
+    if (d->store->ops->durable)
+        json_object_object_add(f, "node_id", json_object_new_string(d->node_id));
     json_object_object_add(f, "version", json_object_new_string(PACKAGE_VERSION));
     sv_log(SV_LEVEL_INFO, "listening", f);
     return 0;
@@ -138,6 +186,9 @@ static void stop(sv_daemon *d)
     atomic_store(&d->api.stopping, 1);
     sv_http_quiesce(d->http);
     sv_exec_shutdown(d->exec, d->cfg.shutdown_grace_ms);
+    /* Runs left unfinished stay owned by this node: ending its heartbeat
+     * now lets another instance (or this one, restarted) resume them. */
+    sv_recover_stop(d->recover, 1);
     sv_http_stop(d->http);
     sv_exec_free(d->exec);
     sv_registry_free(d->reg);

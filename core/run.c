@@ -54,8 +54,8 @@ int sv_run_status_parse(const char *s)
     return -1;
 }
 
-int sv_run_new(sv_store *st, sv_graph_ent *e, const char *workspace_id, const char *user_id,
-               const char *agent_id, json_object *input, sv_run **out)
+/* The parts of a run every way of making one shares; takes input. */
+static int run_alloc(sv_store *st, sv_graph_ent *e, json_object *input, sv_run **out)
 {
     int rc = 0;
     sv_run *r = calloc(1, sizeof *r);
@@ -70,20 +70,13 @@ int sv_run_new(sv_store *st, sv_graph_ent *e, const char *workspace_id, const ch
         rc = -ENOMEM;
         goto out;
     }
-    rc = sv_run_id_new(r->id);
-    if (rc < 0)
-        goto out;
     sv_graph_ent_ref(e);
     r->graph = e;
-    snprintf(r->workspace_id, sizeof r->workspace_id, "%s", workspace_id);
-    snprintf(r->user_id, sizeof r->user_id, "%s", user_id);
-    snprintf(r->agent_id, sizeof r->agent_id, "%s", agent_id);
     r->input = input;
     input = NULL;
     r->status = SV_RUN_QUEUED;
     r->park_slot = r->deadline_slot = SV_TIMER_NONE;
     r->node = sv_graph_ent_node(e, e->desc->entry);
-    r->created_us = sv_now_us();
     atomic_init(&r->cancel, SV_STOP_NONE);
     atomic_init(&r->refs, 1);
     pthread_mutex_init(&r->lock, NULL);
@@ -97,6 +90,130 @@ out:
         r = NULL;
     }
     json_object_put(input);
+    *out = r;
+    return rc;
+}
+
+int sv_run_new(sv_store *st, sv_graph_ent *e, const char *workspace_id, const char *user_id,
+               const char *agent_id, json_object *input, sv_run **out)
+{
+    sv_run *r = NULL;
+    int rc = run_alloc(st, e, input, &r);
+    if (rc < 0)
+        goto out;
+    rc = sv_run_id_new(r->id);
+    if (rc < 0)
+        goto out;
+    snprintf(r->workspace_id, sizeof r->workspace_id, "%s", workspace_id);
+    snprintf(r->user_id, sizeof r->user_id, "%s", user_id);
+    snprintf(r->agent_id, sizeof r->agent_id, "%s", agent_id);
+    r->created_us = sv_now_us();
+out:
+    if (rc < 0) {
+        sv_run_unref(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}
+
+static const char *rec_str(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+               ? json_object_get_string(v)
+               : NULL;
+}
+
+/* Copy a stored id field; it was checked when the run started, but the
+ * record came back from outside the process. */
+static int rec_id(json_object *rec, const char *key, char *dst, size_t len)
+{
+    const char *v = rec_str(rec, key);
+    if (!v || !*v || strlen(v) >= len)
+        return -EINVAL;
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+static int rec_ts(json_object *rec, const char *key, int64_t *us)
+{
+    const char *v = rec_str(rec, key);
+    *us = 0;
+    return v ? sv_parse_ts(v, us) : 0;
+}
+
+int sv_run_restore(sv_store *st, sv_graph_ent *e, json_object *record, sv_run **out, char *why,
+                   size_t why_len)
+{
+    int rc = -EINVAL;
+    sv_run *r = NULL;
+    json_object *cp = NULL, *input = NULL, *state = NULL, *seq = NULL;
+    const char *what = "its checkpoint is missing";
+    const sv_node *node = NULL;
+    int status = sv_run_status_parse(rec_str(record, "status"));
+    if (status != SV_RUN_QUEUED && status != SV_RUN_RUNNING) {
+        what = "it is not queued or running";
+        goto out;
+    }
+    if (!json_object_object_get_ex(record, "checkpoint", &cp) ||
+        !json_object_is_type(cp, json_type_object))
+        goto out;
+    what = "its checkpoint is malformed";
+    if (!json_object_object_get_ex(cp, "input", &input) ||
+        !json_object_is_type(input, json_type_object) ||
+        !json_object_object_get_ex(cp, "state", &state) ||
+        !json_object_is_type(state, json_type_object) ||
+        !json_object_object_get_ex(cp, "call_seq", &seq) ||
+        !json_object_is_type(seq, json_type_array) ||
+        json_object_array_length(seq) != e->desc->n_nodes + 1)
+        goto out;
+    node = sv_graph_ent_node(e, rec_str(cp, "node") ? rec_str(cp, "node") : "");
+    if (!node) {
+        what = "its checkpoint names a node the graph does not have";
+        goto out;
+    }
+    /* Deep copies: the record is the caller's, and json-c's counts are not
+     * atomic across the threads that will touch the run. */
+    json_object *in_copy = NULL, *state_copy = NULL;
+    if (json_object_deep_copy(input, &in_copy, NULL) < 0 ||
+        json_object_deep_copy(state, &state_copy, NULL) < 0) {
+        json_object_put(in_copy);
+        rc = -ENOMEM;
+        what = "out of memory";
+        goto out;
+    }
+    rc = run_alloc(st, e, in_copy, &r);
+    if (rc < 0) {
+        json_object_put(state_copy);
+        what = "out of memory";
+        goto out;
+    }
+    json_object_put(r->state);
+    r->state = state_copy;
+    rc = -EINVAL;
+    what = "its ids or timestamps are malformed";
+    if (rec_id(record, "run_id", r->id, sizeof r->id) < 0 || !sv_run_id_valid(r->id) ||
+        rec_id(record, "workspace_id", r->workspace_id, sizeof r->workspace_id) < 0 ||
+        rec_id(record, "user_id", r->user_id, sizeof r->user_id) < 0 ||
+        rec_id(record, "agent_id", r->agent_id, sizeof r->agent_id) < 0 ||
+        rec_ts(record, "created_at", &r->created_us) < 0 || r->created_us == 0 ||
+        rec_ts(record, "started_at", &r->started_us) < 0)
+        goto out;
+    for (uint32_t i = 0; i <= e->desc->n_nodes; i++)
+        r->call_seq[i] = (uint32_t)json_object_get_int64(json_object_array_get_idx(seq, i));
+    r->node = node;
+    r->status = (sv_run_status)status;
+    /* A run that was running may have started a node: a stop now owes the
+     * graph its on_cancel. */
+    r->nodes_started = status == SV_RUN_RUNNING;
+    rc = 0;
+out:
+    if (rc < 0) {
+        snprintf(why, why_len, "%s", what);
+        sv_run_unref(r);
+        r = NULL;
+    }
     *out = r;
     return rc;
 }
@@ -208,7 +325,8 @@ int sv_run_save(sv_run *r)
     return rc;
 }
 
-int sv_run_event(sv_run *r, const char *type, const char *node, json_object *details)
+int sv_run_event_to(sv_store *st, const char *run_id, const char *type, const char *node,
+                    json_object *details)
 {
     char ts[SV_TS_LEN];
     sv_format_ts(sv_now_us(), ts);
@@ -217,10 +335,41 @@ int sv_run_event(sv_run *r, const char *type, const char *node, json_object *det
     json_object_object_add(ev, "type", json_object_new_string(type));
     json_object_object_add(ev, "node", node ? json_object_new_string(node) : NULL);
     json_object_object_add(ev, "details", details ? details : json_object_new_object());
-    int rc = r->store->ops->event_append(
-        r->store, r->id, json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN), SV_EVENTS_CAP);
+    int rc = st->ops->event_append(
+        st, run_id, json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN), SV_EVENTS_CAP);
     json_object_put(ev);
     return rc;
+}
+
+int sv_run_event(sv_run *r, const char *type, const char *node, json_object *details)
+{
+    return sv_run_event_to(r->store, r->id, type, node, details);
+}
+
+int sv_run_fail_record(sv_store *st, json_object *record, const char *code, const char *message)
+{
+    const char *id = rec_str(record, "run_id");
+    if (!id)
+        return -EINVAL;
+    int64_t now = sv_now_us(), created = 0;
+    char ts[SV_TS_LEN];
+    sv_format_ts(now, ts);
+    json_object *err = json_object_new_object();
+    json_object_object_add(err, "code", json_object_new_string(code));
+    json_object_object_add(err, "message", json_object_new_string(message));
+    json_object_object_add(record, "status", json_object_new_string("failed"));
+    json_object_object_add(record, "error", err);
+    json_object_object_add(record, "finished_at", json_object_new_string(ts));
+    json_object_object_del(record, "checkpoint");
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "status", json_object_new_string("failed"));
+    if (rec_ts(record, "created_at", &created) == 0 && created > 0)
+        json_object_object_add(d, "duration_ms", json_object_new_int64((now - created) / 1000));
+    json_object_object_add(d, "error_code", json_object_new_string(code));
+    /* The event first, as for a run that ends normally: whoever sees the
+     * final status also sees why. */
+    sv_run_event_to(st, id, "run_end", NULL, d);
+    return st->ops->run_put(st, id, json_object_to_json_string_ext(record, JSON_C_TO_STRING_PLAIN));
 }
 
 int sv_run_view(sv_store *st, const char *run_id, json_object **out)

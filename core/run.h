@@ -86,6 +86,15 @@ static inline int sv_run_status_final(sv_run_status s)
 /* A new run (one reference) of graph e; takes ownership of input. */
 int sv_run_new(sv_store *st, sv_graph_ent *e, const char *workspace_id, const char *user_id,
                const char *agent_id, json_object *input, sv_run **out);
+/*
+ * Rebuild a live run from its stored record (queued or running, with its
+ * checkpoint) to resume it in this process: the same id, ids, input, state,
+ * node and call counters, pinned to e (which must be the graph of the same
+ * name and version).  -EINVAL with why filled when the record cannot be
+ * resumed; -ENOMEM.
+ */
+int sv_run_restore(sv_store *st, sv_graph_ent *e, json_object *record, sv_run **out, char *why,
+                   size_t why_len);
 void sv_run_ref(sv_run *r);
 void sv_run_unref(sv_run *r);
 
@@ -106,6 +115,15 @@ int sv_run_store_create(sv_run *r);
 int sv_run_save(sv_run *r);
 /* Append an event {"ts","type","node","details"}; details is consumed. */
 int sv_run_event(sv_run *r, const char *type, const char *node, json_object *details);
+/* The same for a run known only by its id. */
+int sv_run_event_to(sv_store *st, const char *run_id, const char *type, const char *node,
+                    json_object *details);
+/*
+ * End a stored run that cannot go on (recovery found it unresumable): the
+ * record becomes failed with {code, message}, loses its checkpoint, and
+ * gets a run_end event.  Modifies record.
+ */
+int sv_run_fail_record(sv_store *st, json_object *record, const char *code, const char *message);
 
 /*
  * The run view of GET /v1/runs/{id} from the store: record minus checkpoint,

@@ -1,6 +1,7 @@
 /*
  * test_wait - a test graph that loops: one tool call, then a wait of
- * delay_ms holding no thread, `waits` times, then a last call.  Its on_cancel
+ * delay_ms holding no thread, `waits` times, then a last call (its params
+ * carry the input's `label`, so a scenario can single out a run's calls).  Its on_cancel
  * sends one "cleanup" call.  Used for parking, cancel, timeout, scale and
  * hot-swap tests.
  */
@@ -22,6 +23,10 @@ static int tick(sv_ctx *ctx, const sv_host *host, sv_step *s)
     int64_t ticks = get_int(st, "ticks", 0);
     json_object *params = json_object_new_object();
     json_object_object_add(params, "tick", json_object_new_int64(ticks + 1));
+    json_object *label = NULL;
+    if (json_object_object_get_ex(in, "label", &label))
+        json_object_object_add(params, "label",
+                               json_object_new_string(json_object_get_string(label)));
     sv_error err;
     int rc = host->tool_call(ctx, "test_tool", "tick", params, NULL, &err);
     json_object_put(params);
@@ -65,6 +70,7 @@ SV_GRAPH_EXPORT const sv_graph sv_graph_descriptor = {
                     "\"waits\":{\"type\":\"integer\",\"default\":4,\"minimum\":0,\"maximum\":1000},"
                     "\"delay_ms\":{\"type\":\"integer\",\"default\":500,\"minimum\":0,"
                     "\"maximum\":600000},"
+                    "\"label\":{\"type\":\"string\",\"maxLength\":64},"
                     "\"timeouts\":{\"type\":\"object\",\"properties\":{\"overall_sec\":{"
                     "\"type\":\"number\",\"default\":600,\"minimum\":0.1,\"maximum\":86400}}}}}",
     .nodes = nodes,

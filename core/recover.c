@@ -1,0 +1,237 @@
+/*
+ * recover.c - heartbeats and taking over the runs of dead instances.
+ *
+ * Every node_ttl/5 this instance refreshes its heartbeat (node_ttl long) and
+ * asks the store for known nodes whose heartbeat lapsed.  For each, it moves
+ * the dead node's runs to its own owned set one at a time; the move is
+ * atomic in the store, so when several instances look at once each run is
+ * resumed by exactly one.  A dead node with no runs left is forgotten.
+ *
+ * At start-up the same pass also resumes the runs this node id still owns:
+ * they belong to a previous life of this instance (SUPERVISOR_NODE_ID set
+ * to a stable name), which is how a restarted daemon picks its runs up at
+ * once instead of after node_ttl.
+ *
+ * A run resumes at the node of its last checkpoint, with the state and call
+ * counters saved there: the node that was in flight runs again, and its
+ * tool calls get the same call_ids, so the router can tell a repeat.
+ */
+#include "recover.h"
+#include "log.h"
+#include "run.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct sv_recover {
+    sv_recover_cfg cfg;
+    char node_id[65];
+    pthread_t thread;
+    int started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stopping;
+};
+
+static const char *rec_str(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
+               ? json_object_get_string(v)
+               : NULL;
+}
+
+static void log_resume(const char *run_id, const char *from, const char *graph, const char *node)
+{
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "run_id", json_object_new_string(run_id));
+    json_object_object_add(f, "from_node_id", json_object_new_string(from));
+    json_object_object_add(f, "graph", json_object_new_string(graph));
+    json_object_object_add(f, "node", json_object_new_string(node));
+    sv_log(SV_LEVEL_INFO, "run resumed", f);
+}
+
+/* End a run that cannot be resumed here, and say why in the run itself. */
+static void give_up(sv_recover *rv, const char *run_id, json_object *rec, const char *why)
+{
+    sv_logf(SV_LEVEL_WARN, "run %s cannot be resumed: %s", run_id, why);
+    sv_run_fail_record(rv->cfg.store, rec, "resume_failed", why);
+    rv->cfg.store->ops->owned_del(rv->cfg.store, rv->node_id, run_id);
+}
+
+/* Resume one run now in our owned set; returns 1 when it was resumed. */
+static int resume(sv_recover *rv, const char *run_id, const char *from)
+{
+    sv_store *st = rv->cfg.store;
+    char *text = NULL, why[320];
+    json_object *rec = NULL;
+    sv_graph_ent *e = NULL;
+    sv_run *r = NULL;
+    int resumed = 0;
+    int rc = st->ops->run_get(st, run_id, &text);
+    if (rc == -ENOENT) {
+        st->ops->owned_del(st, rv->node_id, run_id); /* expired, or never created */
+        goto out;
+    }
+    if (rc < 0)
+        goto out; /* the store is down: the next pass tries again */
+    rec = json_tokener_parse(text);
+    int status = sv_run_status_parse(rec ? rec_str(rec, "status") : NULL);
+    if (status < 0) {
+        st->ops->owned_del(st, rv->node_id, run_id);
+        sv_logf(SV_LEVEL_WARN, "run %s: its stored record is unreadable; dropped", run_id);
+        goto out;
+    }
+    if (sv_run_status_final((sv_run_status)status)) {
+        st->ops->owned_del(st, rv->node_id, run_id); /* ended just before its node died */
+        goto out;
+    }
+    const char *graph = rec_str(rec, "graph"), *version = rec_str(rec, "graph_version");
+    e = graph ? sv_registry_get(rv->cfg.reg, graph) : NULL;
+    if (!e || !version || strcmp(e->desc->version, version) != 0) {
+        /* The checkpoint's state is in that version's format: another
+         * version may read it differently, so it is not handed over. */
+        snprintf(why, sizeof why, "graph %s %s is not loaded here (%s%s)", graph ? graph : "?",
+                 version ? version : "?", e ? "loaded: " : "not loaded", e ? e->desc->version : "");
+        give_up(rv, run_id, rec, why);
+        goto out;
+    }
+    if (sv_run_restore(st, e, rec, &r, why, sizeof why) < 0) {
+        give_up(rv, run_id, rec, why);
+        goto out;
+    }
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "from_node_id", json_object_new_string(from));
+    json_object_object_add(d, "node_id", json_object_new_string(rv->node_id));
+    json_object_object_add(d, "node", json_object_new_string(r->node->name));
+    sv_run_event(r, "run_resumed", NULL, d);
+    log_resume(run_id, from, graph, r->node->name);
+    sv_exec_resume(rv->cfg.exec, r);
+    resumed = 1;
+out:
+    sv_run_unref(r);
+    sv_graph_ent_unref(e);
+    json_object_put(rec);
+    free(text);
+    return resumed;
+}
+
+/* Take over what a dead node (or our own previous life) left. */
+static int take_over(sv_recover *rv, const char *node)
+{
+    sv_store *st = rv->cfg.store;
+    sv_strvec runs = {0};
+    int n = 0, own = strcmp(node, rv->node_id) == 0;
+    if (st->ops->owned_list(st, node, &runs) < 0)
+        return 0;
+    for (size_t i = 0; i < runs.n; i++) {
+        if (!own && st->ops->owned_move(st, node, rv->node_id, runs.v[i]) < 0)
+            continue; /* another instance took it */
+        n += resume(rv, runs.v[i], node);
+    }
+    sv_strvec_free(&runs);
+    if (!own && st->ops->node_forget(st, node) == 0)
+        sv_logf(SV_LEVEL_INFO, "node %s is gone; %d of its runs resumed here", node, n);
+    return n;
+}
+
+int sv_recover_pass(sv_recover *rv)
+{
+    sv_store *st = rv->cfg.store;
+    sv_strvec dead = {0};
+    int n = 0;
+    if (st->ops->node_beat(st, rv->node_id, rv->cfg.node_ttl_ms) < 0)
+        return 0;
+    if (st->ops->nodes_dead(st, &dead) < 0)
+        return 0;
+    for (size_t i = 0; i < dead.n; i++)
+        if (strcmp(dead.v[i], rv->node_id) != 0)
+            n += take_over(rv, dead.v[i]);
+    sv_strvec_free(&dead);
+    return n;
+}
+
+static void *recover_main(void *arg)
+{
+    sv_recover *rv = arg;
+    int64_t every_ms = rv->cfg.node_ttl_ms / 5 > 0 ? rv->cfg.node_ttl_ms / 5 : 1;
+    pthread_mutex_lock(&rv->lock);
+    while (!rv->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += (time_t)(every_ms / 1000);
+        ts.tv_nsec += (long)(every_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&rv->cond, &rv->lock, &ts);
+        if (rv->stopping)
+            break;
+        pthread_mutex_unlock(&rv->lock);
+        sv_recover_pass(rv);
+        pthread_mutex_lock(&rv->lock);
+    }
+    pthread_mutex_unlock(&rv->lock);
+    return NULL;
+}
+
+int sv_recover_start(const sv_recover_cfg *cfg, sv_recover **out)
+{
+    int rc = 0;
+    pthread_condattr_t ca;
+    sv_recover *rv = calloc(1, sizeof *rv);
+    *out = NULL;
+    if (!rv)
+        return -ENOMEM;
+    rv->cfg = *cfg;
+    snprintf(rv->node_id, sizeof rv->node_id, "%s", cfg->node_id);
+    rv->cfg.node_id = rv->node_id;
+    pthread_mutex_init(&rv->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&rv->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    rc = cfg->store->ops->node_beat(cfg->store, rv->node_id, cfg->node_ttl_ms);
+    if (rc < 0)
+        goto out;
+    int mine = take_over(rv, rv->node_id);
+    int theirs = sv_recover_pass(rv);
+    if (mine + theirs > 0)
+        sv_logf(SV_LEVEL_INFO,
+                "start-up: %d run(s) resumed (%d of this node id's, %d of dead nodes)",
+                mine + theirs, mine, theirs);
+    rc = -pthread_create(&rv->thread, NULL, recover_main, rv);
+    if (rc < 0)
+        goto out;
+    rv->started = 1;
+out:
+    if (rc < 0) {
+        sv_recover_stop(rv, 0);
+        rv = NULL;
+    }
+    *out = rv;
+    return rc;
+}
+
+void sv_recover_stop(sv_recover *rv, int clean)
+{
+    if (!rv)
+        return;
+    pthread_mutex_lock(&rv->lock);
+    rv->stopping = 1;
+    pthread_cond_signal(&rv->cond);
+    pthread_mutex_unlock(&rv->lock);
+    if (rv->started)
+        pthread_join(rv->thread, NULL);
+    if (clean)
+        rv->cfg.store->ops->node_beat(rv->cfg.store, rv->node_id, 0);
+    pthread_cond_destroy(&rv->cond);
+    pthread_mutex_destroy(&rv->lock);
+    free(rv);
+}
