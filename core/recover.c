@@ -38,14 +38,6 @@ struct sv_recover {
     int stopping;
 };
 
-static const char *rec_str(json_object *o, const char *key)
-{
-    json_object *v = NULL;
-    return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v)
-               : NULL;
-}
-
 static void log_resume(const char *run_id, const char *from, const char *graph, const char *node)
 {
     json_object *f = json_object_new_object();
@@ -81,7 +73,7 @@ static int resume(sv_recover *rv, const char *run_id, const char *from)
     if (rc < 0)
         goto out; /* the store is down: the next pass tries again */
     rec = json_tokener_parse(text);
-    int status = sv_run_status_parse(rec ? rec_str(rec, "status") : NULL);
+    int status = sv_run_status_parse(rec ? sv_run_record_str(rec, "status") : NULL);
     if (status < 0) {
         st->ops->owned_del(st, rv->node_id, run_id);
         sv_logf(SV_LEVEL_WARN, "run %s: its stored record is unreadable; dropped", run_id);
@@ -91,7 +83,8 @@ static int resume(sv_recover *rv, const char *run_id, const char *from)
         st->ops->owned_del(st, rv->node_id, run_id); /* ended just before its node died */
         goto out;
     }
-    const char *graph = rec_str(rec, "graph"), *version = rec_str(rec, "graph_version");
+    const char *graph = sv_run_record_str(rec, "graph"),
+               *version = sv_run_record_str(rec, "graph_version");
     e = graph ? sv_registry_get(rv->cfg.reg, graph) : NULL;
     if (!e || !version || strcmp(e->desc->version, version) != 0) {
         /* The checkpoint's state is in that version's format: another

@@ -117,7 +117,7 @@ out:
     return rc;
 }
 
-static const char *rec_str(json_object *o, const char *key)
+const char *sv_run_record_str(json_object *o, const char *key)
 {
     json_object *v = NULL;
     return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
@@ -129,7 +129,7 @@ static const char *rec_str(json_object *o, const char *key)
  * record came back from outside the process. */
 static int rec_id(json_object *rec, const char *key, char *dst, size_t len)
 {
-    const char *v = rec_str(rec, key);
+    const char *v = sv_run_record_str(rec, key);
     if (!v || !*v || strlen(v) >= len)
         return -EINVAL;
     memcpy(dst, v, strlen(v) + 1);
@@ -138,7 +138,7 @@ static int rec_id(json_object *rec, const char *key, char *dst, size_t len)
 
 static int rec_ts(json_object *rec, const char *key, int64_t *us)
 {
-    const char *v = rec_str(rec, key);
+    const char *v = sv_run_record_str(rec, key);
     *us = 0;
     return v ? sv_parse_ts(v, us) : 0;
 }
@@ -151,7 +151,7 @@ int sv_run_restore(sv_store *st, sv_graph_ent *e, json_object *record, sv_run **
     json_object *cp = NULL, *input = NULL, *state = NULL, *seq = NULL;
     const char *what = "its checkpoint is missing";
     const sv_node *node = NULL;
-    int status = sv_run_status_parse(rec_str(record, "status"));
+    int status = sv_run_status_parse(sv_run_record_str(record, "status"));
     if (status != SV_RUN_QUEUED && status != SV_RUN_RUNNING) {
         what = "it is not queued or running";
         goto out;
@@ -168,7 +168,7 @@ int sv_run_restore(sv_store *st, sv_graph_ent *e, json_object *record, sv_run **
         !json_object_is_type(seq, json_type_array) ||
         json_object_array_length(seq) != e->desc->n_nodes + 1)
         goto out;
-    node = sv_graph_ent_node(e, rec_str(cp, "node") ? rec_str(cp, "node") : "");
+    node = sv_graph_ent_node(e, sv_run_record_str(cp, "node") ? sv_run_record_str(cp, "node") : "");
     if (!node) {
         what = "its checkpoint names a node the graph does not have";
         goto out;
@@ -348,7 +348,7 @@ int sv_run_event(sv_run *r, const char *type, const char *node, json_object *det
 
 int sv_run_fail_record(sv_store *st, json_object *record, const char *code, const char *message)
 {
-    const char *id = rec_str(record, "run_id");
+    const char *id = sv_run_record_str(record, "run_id");
     if (!id)
         return -EINVAL;
     int64_t now = sv_now_us(), created = 0;

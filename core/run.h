@@ -130,6 +130,8 @@ int sv_run_fail_record(sv_store *st, json_object *record, const char *code, cons
  * plus events and events_dropped.  -ENOENT, -EIO.
  */
 int sv_run_view(sv_store *st, const char *run_id, json_object **out);
+/* A string member of a stored record; NULL when absent or not a string. */
+const char *sv_run_record_str(json_object *record, const char *key);
 /* The summary of one run for listings (from its record, new reference). */
 json_object *sv_run_summary(json_object *record);
 
