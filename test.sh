@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build and run every test: the normal build with -Werror, the whole suite
-# again under AddressSanitizer + UBSan, the daemon under valgrind for the
+# Build and run every test: the normal build with -Werror, the integration
+# tests again with the daemon on Redis, the whole suite again under
+# AddressSanitizer + UBSan, the daemon under valgrind for the
 # engine tests, and `make distcheck`.  Installs what is missing first.
 #   ./test.sh          everything (what CI runs)
 #   ./test.sh quick    only the normal build and its tests
@@ -29,13 +30,13 @@ build() { # dir, configure flags...
 # CUnit's "Run Summary" of every test program: sum of passed and failed tests.
 passed=0
 failed=0
-tally() { # dir
-    local p f
-    read -r p f < <(awk '$1 == "tests" && NF == 6 { p += $4; f += $5 } END { print p + 0, f + 0 }' \
-        "$1"/tests/*/*.log)
+tally() { # dir [test logs; default: all of them]
+    local dir=$1 p f; shift
+    [ $# -gt 0 ] || set -- "$dir"/tests/*/*.log
+    read -r p f < <(awk '$1 == "tests" && NF == 6 { p += $4; f += $5 } END { print p + 0, f + 0 }' "$@")
     passed=$((passed + p))
     failed=$((failed + f))
-    echo "$1: $p CUnit tests passed, $f failed"
+    echo "$dir: $p CUnit tests passed, $f failed"
 }
 
 check() { # dir, extra make args...
@@ -59,6 +60,14 @@ build build
 step "make check"
 check build
 tally build
+
+# The engine's integration tests once more with the daemon on Redis (each
+# daemon gets a redis-server of its own, see tests/harness/harness.h).
+step "make check: the integration tests again, on Redis"
+on_redis="tests/integration/test_api tests/integration/test_engine tests/integration/test_plugins tests/integration/test_release_check tests/integration/test_incident_triage"
+SV_TEST_STORE=redis check build TESTS="$on_redis"
+# shellcheck disable=SC2046
+tally build $(for t in $on_redis; do echo "build/$t.log"; done)
 
 if [ "$mode" = quick ]; then
     echo "$passed passed, $failed failed"

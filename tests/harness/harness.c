@@ -152,7 +152,7 @@ int th_proc_alive(th_proc *p)
     return r == 0;
 }
 
-int th_proc_stop(th_proc *p, int timeout_ms)
+static int proc_stop(th_proc *p, int timeout_ms)
 {
     if (p->pid < -999) {
         int status = -(p->pid + 1000);
@@ -177,6 +177,18 @@ int th_proc_stop(th_proc *p, int timeout_ms)
     }
     p->pid = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int th_proc_stop(th_proc *p, int timeout_ms)
+{
+    int rc = proc_stop(p, timeout_ms);
+    if (p->store) {
+        /* after the daemon: it must not see its store go first */
+        proc_stop(p->store, 5000);
+        free(p->store);
+        p->store = NULL;
+    }
+    return rc;
 }
 
 /* argv from a space-separated wrapper (e.g. valgrind and its flags) + rest. */
@@ -402,6 +414,26 @@ static int read_port(const th_proc *d)
     return port;
 }
 
+/* Under SV_TEST_STORE=redis, a redis-server for a daemon whose env does not
+ * name one; its REDIS_URL into buf. */
+static int store_for(th_proc *d, const char *const *env, char *buf, size_t len)
+{
+    const char *want = getenv("SV_TEST_STORE");
+    if (!want || strcmp(want, "redis") != 0)
+        return 0;
+    for (const char *const *e = env; e && *e; e++)
+        if (strncmp(*e, "REDIS_URL=", 10) == 0)
+            return 0;
+    d->store = calloc(1, sizeof *d->store);
+    if (!d->store || th_redis_start(d->store) < 0) {
+        free(d->store);
+        d->store = NULL;
+        return -1;
+    }
+    snprintf(buf, len, "REDIS_URL=redis://127.0.0.1:%d/0", d->store->port);
+    return 0;
+}
+
 int th_daemon_start(const char *const *plugins, const char *const *env, const th_proc *sim,
                     th_proc *d)
 {
@@ -451,6 +483,10 @@ int th_daemon_start(const char *const *plugins, const char *const *env, const th
         snprintf(bufs[n], sizeof bufs[n], "%s", *env);
         envp[n] = bufs[n], n++;
     }
+    if (store_for(d, env, bufs[n], sizeof bufs[n]) < 0)
+        return -1;
+    if (d->store)
+        envp[n] = bufs[n], n++;
     envp[n] = NULL;
     char wrapper[512];
     snprintf(wrapper, sizeof wrapper, "%s", env_or("SV_DAEMON_WRAPPER", ""));

@@ -20,6 +20,9 @@ typedef struct th_proc {
     char dir[256];      /* private temp dir of this process */
     char log_path[300]; /* its stderr (daemon: JSON log lines) */
     char aux_path[300]; /* simulator: the request record (JSONL) */
+    /* daemon: the redis-server started for it under SV_TEST_STORE=redis,
+     * stopped with it */
+    struct th_proc *store;
 } th_proc;
 
 typedef struct th_resp {
@@ -45,6 +48,9 @@ int th_sim_start(const char *scenario, const char *const *extra_args, th_proc *s
  * from plugins/, "test_graphs" etc. from tests/plugins/).  env: NULL-terminated
  * "KEY=VALUE" strings added to a clean environment (GATEWAY_BASE_URL is set to
  * the simulator when sim != NULL).  Waits until /healthz answers.  0 or -1.
+ * With SV_TEST_STORE=redis in the test's environment, a daemon whose env has
+ * no REDIS_URL gets a redis-server of its own (test.sh runs the integration
+ * tests once more that way, so the engine is proven on both stores).
  */
 int th_daemon_start(const char *const *plugins, const char *const *env, const th_proc *sim,
                     th_proc *d);
