@@ -185,6 +185,7 @@ static void stop(sv_daemon *d)
 {
     atomic_store(&d->api.stopping, 1);
     sv_http_quiesce(d->http);
+    sv_recover_quiesce(d->recover);
     sv_exec_shutdown(d->exec, d->cfg.shutdown_grace_ms);
     /* Runs left unfinished stay owned by this node: ending its heartbeat
      * now lets another instance (or this one, restarted) resume them. */

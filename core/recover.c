@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct sv_recover {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int stopping;
+    atomic_int quiet; /* beat only */
 };
 
 static void log_resume(const char *run_id, const char *from, const char *graph, const char *node)
@@ -122,7 +124,7 @@ static int take_over(sv_recover *rv, const char *node)
     int n = 0, own = strcmp(node, rv->node_id) == 0;
     if (st->ops->owned_list(st, node, &runs) < 0)
         return 0;
-    for (size_t i = 0; i < runs.n; i++) {
+    for (size_t i = 0; i < runs.n && !atomic_load(&rv->quiet); i++) {
         if (!own && st->ops->owned_move(st, node, rv->node_id, runs.v[i]) < 0)
             continue; /* another instance took it */
         n += resume(rv, runs.v[i], node);
@@ -138,7 +140,7 @@ int sv_recover_pass(sv_recover *rv)
     sv_store *st = rv->cfg.store;
     sv_strvec dead = {0};
     int n = 0;
-    if (st->ops->node_beat(st, rv->node_id, rv->cfg.node_ttl_ms) < 0)
+    if (st->ops->node_beat(st, rv->node_id, rv->cfg.node_ttl_ms) < 0 || atomic_load(&rv->quiet))
         return 0;
     if (st->ops->nodes_dead(st, &dead) < 0)
         return 0;
@@ -185,6 +187,7 @@ int sv_recover_start(const sv_recover_cfg *cfg, sv_recover **out)
     rv->cfg = *cfg;
     snprintf(rv->node_id, sizeof rv->node_id, "%s", cfg->node_id);
     rv->cfg.node_id = rv->node_id;
+    atomic_init(&rv->quiet, 0);
     pthread_mutex_init(&rv->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -210,6 +213,12 @@ out:
     }
     *out = rv;
     return rc;
+}
+
+void sv_recover_quiesce(sv_recover *rv)
+{
+    if (rv)
+        atomic_store(&rv->quiet, 1);
 }
 
 void sv_recover_stop(sv_recover *rv, int clean)

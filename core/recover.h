@@ -31,6 +31,13 @@ typedef struct sv_recover_cfg {
 int sv_recover_start(const sv_recover_cfg *cfg, sv_recover **out);
 
 /*
+ * Take over no more runs from now on, but keep beating: called when a stop
+ * begins, so that runs are not taken in while the executor stops, and the
+ * runs still executing their last node are not declared dead meanwhile.
+ */
+void sv_recover_quiesce(sv_recover *rv);
+
+/*
  * Stop the thread.  clean: also end the heartbeat now, so the runs left
  * unfinished are taken over at once rather than after node_ttl_ms.  Call
  * after the executor has stopped.
