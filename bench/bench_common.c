@@ -229,6 +229,16 @@ static int spawn(bc_proc *p, char *const argv[], char *const envp[])
     return 0;
 }
 
+int bc_proc_dir(bc_proc *p, const char *tag)
+{
+    return make_dir(p, tag);
+}
+
+int bc_proc_spawn(bc_proc *p, char *const argv[], char *const envp[])
+{
+    return spawn(p, argv, envp);
+}
+
 static int alive(bc_proc *p)
 {
     int status;

@@ -57,6 +57,12 @@ void bc_init(void);
  * every wait gives up and the caller's normal path cleans up. */
 int bc_interrupted(void);
 
+/* Any other child: a fresh private temp dir for p (tag names it and the
+ * log file), then argv run with envp, its output in p->log_path, stopped
+ * and cleaned up like the others.  0 or -1. */
+int bc_proc_dir(bc_proc *p, const char *tag);
+int bc_proc_spawn(bc_proc *p, char *const argv[], char *const envp[]);
+
 /* router-sim with a scenario (relative to the source tree or absolute) on a
  * free loopback port.  0 or -1 (with a message on stderr). */
 int bc_sim_start(const char *scenario, bc_proc *sim);

@@ -342,7 +342,7 @@ int main(int argc, char **argv)
     printf("  waiting runs: %zu of %zu seen parked through GET /v1/runs/{id} (%.0f views/s)\n",
            b.n_ok, n, (double)n / views_s);
     printf("  GET /v1/runs?limit=50: %.2f ms (HTTP %ld); GET /v1/runs?status=succeeded&limit=1 "
-           "(matches none, reads all %zu records): %.2f ms (HTTP %ld)\n",
+           "(matches none, examines all %zu runs): %.2f ms (HTTP %ld)\n",
            list_new_ms, st_new, accepted + (size_t)o->warmup, list_scan_ms, st_scan);
     printf("  memory: %+ld KiB for %zu waiting runs = %.2f KiB per waiting run "
            "(store record + events included)\n",

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Build and run every benchmark against a configured build directory and
-# print one table.  See docs/performance.md.
+# print one table.  See docs/performance.md.  bench_list also measures the
+# Redis store when redis-server is on PATH.
 #
 #   bench/run.sh BUILD_DIR [--quick] [--callgrind]
 #
-#   --quick      smaller counts (500 runs x 1 round, 2000 waiting runs)
+#   --quick      smaller counts (500 runs x 1 round, 2000 waiting runs, 2000 listed)
 #   --callgrind  also count instructions per node (bench/callgrind.sh; ~1 min)
 #
 # Only reports numbers: the exit status is non-zero only when something did
@@ -28,9 +29,17 @@ make -C "$build" -j"$(nproc)" bench >/dev/null
 if [ $quick = 1 ]; then
     runs_args=(--runs 500 --rounds 1 --warmup 100)
     wait_args=(--runs 2000)
+    list_args=(--runs 2000)
 else
     runs_args=()
     wait_args=()
+    list_args=()
+fi
+# bench_list measures Redis too when there is a redis-server to start.
+if command -v redis-server >/dev/null; then
+    list_args+=(--store both)
+else
+    list_args+=(--store memory)
 fi
 
 log=$(mktemp -d "${TMPDIR:-/tmp}/sv-bench-run.XXXXXX")
@@ -40,6 +49,9 @@ echo "== bench_runs ${runs_args[*]}"
 echo
 echo "== bench_waiting ${wait_args[*]}"
 "$build"/bench/bench_waiting "${wait_args[@]}" --json | tee "$log/waiting.txt"
+echo
+echo "== bench_list ${list_args[*]}"
+"$build"/bench/bench_list "${list_args[@]}" --json | tee "$log/list.txt"
 if [ $cg = 1 ]; then
     echo
     echo "== callgrind"
@@ -48,7 +60,7 @@ fi
 
 # "key" from the BENCH_JSON line of a file
 j() { sed -n 's/^BENCH_JSON //p' "$1" | grep -o "\"$2\":[^,}]*" | head -1 | cut -d: -f2; }
-r=$log/runs.txt w=$log/waiting.txt
+r=$log/runs.txt w=$log/waiting.txt l=$log/list.txt
 echo
 echo "== summary ($(date -u +%Y-%m-%dT%H:%MZ), nproc $(nproc), load $(cut -d' ' -f1 /proc/loadavg))"
 printf '%-52s %s\n' \
@@ -65,7 +77,9 @@ printf '%-52s %s\n' \
     "cancel requests/s" "$(j $w cancel_requests_per_s)" \
     "cancelled runs/s (each one on_cancel tool call)" "$(j $w cancelled_runs_per_s)" \
     "GET /v1/runs?limit=50 with the runs stored, ms" "$(j $w list_newest_ms)" \
-    "GET /v1/runs filtered, matching none, ms" "$(j $w list_scan_ms)"
+    "GET /v1/runs filtered, matching none, ms" "$(j $w list_scan_ms)" \
+    "bench_list: GET /v1/runs?graph=nomatch, memory, ms" "$(j $l memory_scan_ms)" \
+    "bench_list: GET /v1/runs?graph=nomatch, Redis, ms" "$(j $l redis_scan_ms)"
 if [ $cg = 1 ]; then
     printf '%-52s %s\n' "callgrind Ir per node" "$(j $log/callgrind.txt ir_per_node)"
 fi

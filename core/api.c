@@ -13,7 +13,7 @@
 
 #define SV_LIST_DEFAULT 50
 #define SV_LIST_MAX 1000
-#define SV_LIST_SCAN 10000 /* newest runs a listing looks at */
+#define SV_LIST_SCAN 10000 /* newest runs a filtered listing examines (summaries parsed) */
 
 int sv_api_valid_id(const char *s)
 {
@@ -389,10 +389,41 @@ static void post_cancel(sv_api *api, const char *id, sv_resp *resp)
     free(text);
 }
 
+typedef struct list_filter {
+    const char *graph, *status, *workspace_id; /* NULL: any */
+    long limit;
+} list_filter;
+
+/*
+ * Up to `want` summaries from the store, newest first, into arr as long as
+ * they match and arr is short of the limit.  How many the store gave back
+ * in *seen; 0 or the store's error.
+ */
+static int list_collect(sv_api *api, size_t want, const list_filter *f, json_object *arr,
+                        size_t *seen)
+{
+    sv_strvec sums = {0};
+    int rc = api->store->ops->run_summaries(api->store, want, &sums);
+    *seen = sums.n;
+    for (size_t i = 0; rc == 0 && i < sums.n && (long)json_object_array_length(arr) < f->limit;
+         i++) {
+        json_object *s = json_tokener_parse(sums.v[i]);
+        if (s && json_object_is_type(s, json_type_object) &&
+            (!f->graph || strcmp(str_of(s, "graph"), f->graph) == 0) &&
+            (!f->status || strcmp(str_of(s, "status"), f->status) == 0) &&
+            (!f->workspace_id || strcmp(str_of(s, "workspace_id"), f->workspace_id) == 0)) {
+            json_object_array_add(arr, s);
+            s = NULL;
+        }
+        json_object_put(s);
+    }
+    sv_strvec_free(&sums);
+    return rc;
+}
+
 static void list_runs(sv_api *api, const sv_req *req, sv_resp *resp)
 {
     static const char *const allowed[] = {"graph", "status", "workspace_id", "limit", NULL};
-    sv_strvec ids = {0};
     char bad[64];
     if (sv_req_unknown_query(req, allowed, bad, sizeof bad)) {
         char msg[192];
@@ -402,12 +433,12 @@ static void list_runs(sv_api *api, const sv_req *req, sv_resp *resp)
         sv_resp_error(resp, 400, "invalid_request", msg, bad);
         return;
     }
-    const char *graph = sv_req_query(req, "graph");
-    const char *status = sv_req_query(req, "status");
-    const char *ws = sv_req_query(req, "workspace_id");
+    list_filter f = {.graph = sv_req_query(req, "graph"),
+                     .status = sv_req_query(req, "status"),
+                     .workspace_id = sv_req_query(req, "workspace_id"),
+                     .limit = SV_LIST_DEFAULT};
     const char *lim = sv_req_query(req, "limit");
-    long limit = SV_LIST_DEFAULT;
-    if (status && sv_run_status_parse(status) < 0) {
+    if (f.status && sv_run_status_parse(f.status) < 0) {
         sv_resp_error(resp, 400, "invalid_request",
                       "status must be one of queued, running, succeeded, failed, cancelled",
                       "status");
@@ -415,32 +446,30 @@ static void list_runs(sv_api *api, const sv_req *req, sv_resp *resp)
     }
     if (lim) {
         char *end = NULL;
-        limit = strtol(lim, &end, 10);
-        if (!*lim || *end || limit < 1 || limit > SV_LIST_MAX) {
+        f.limit = strtol(lim, &end, 10);
+        if (!*lim || *end || f.limit < 1 || f.limit > SV_LIST_MAX) {
             sv_resp_error(resp, 400, "invalid_request", "limit must be a whole number 1..1000",
                           "limit");
             return;
         }
     }
-    int rc = api->store->ops->run_list(api->store, SV_LIST_SCAN, &ids);
+    /* Unfiltered, the newest `limit` summaries are the answer: ask for no
+     * more, and look further only when some of them could not be read. */
+    int filtered = f.graph || f.status || f.workspace_id;
+    size_t want = filtered ? SV_LIST_SCAN : (size_t)f.limit, seen = 0;
+    json_object *arr = json_object_new_array();
+    int rc = list_collect(api, want, &f, arr, &seen);
+    if (rc == 0 && (long)json_object_array_length(arr) < f.limit && seen == want &&
+        want < SV_LIST_SCAN) {
+        json_object_put(arr);
+        arr = json_object_new_array();
+        rc = list_collect(api, SV_LIST_SCAN, &f, arr, &seen);
+    }
     if (rc < 0) {
+        json_object_put(arr);
         store_down(resp, rc);
         return;
     }
-    json_object *arr = json_object_new_array();
-    for (size_t i = 0; i < ids.n && (long)json_object_array_length(arr) < limit; i++) {
-        char *text = NULL;
-        if (api->store->ops->run_get(api->store, ids.v[i], &text) < 0)
-            continue; /* expired between the listing and now */
-        json_object *rec = json_tokener_parse(text);
-        free(text);
-        if (rec && (!graph || strcmp(str_of(rec, "graph"), graph) == 0) &&
-            (!status || strcmp(str_of(rec, "status"), status) == 0) &&
-            (!ws || strcmp(str_of(rec, "workspace_id"), ws) == 0))
-            json_object_array_add(arr, sv_run_summary(rec));
-        json_object_put(rec);
-    }
-    sv_strvec_free(&ids);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "runs", arr);
     reply(resp, 200, o);

@@ -75,6 +75,7 @@ static int run_alloc(sv_store *st, sv_graph_ent *e, json_object *input, sv_run *
     r->input = input;
     input = NULL;
     r->status = SV_RUN_QUEUED;
+    r->summary_status = -1; /* none stored yet, or (restored) not by us */
     r->park_slot = r->deadline_slot = SV_TIMER_NONE;
     r->node = sv_graph_ent_node(e, e->desc->entry);
     atomic_init(&r->cancel, SV_STOP_NONE);
@@ -302,12 +303,58 @@ json_object *sv_run_record(const sv_run *r)
     return o;
 }
 
+/* The members of a run's summary, in the order listings show them: the
+ * record's, less the result and the checkpoint (and, in the view, events). */
+static const char *const g_summary_keys[] = {
+    "run_id",   "graph",      "graph_version", "status",      "workspace_id", "user_id",
+    "agent_id", "created_at", "started_at",    "finished_at", "error",        NULL};
+
+/* The summary of a record (references to its members), so both texts come
+ * from one tree and can never disagree. */
+static json_object *summary_of(json_object *record)
+{
+    json_object *o = json_object_new_object();
+    for (const char *const *k = g_summary_keys; o && *k; k++) {
+        json_object *v = NULL;
+        if (json_object_object_get_ex(record, *k, &v))
+            json_object_object_add(o, *k, json_object_get(v));
+    }
+    return o;
+}
+
+static const char *plain(json_object *o)
+{
+    return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+}
+
+/*
+ * Write the record, and the summary when it may differ from the one stored.
+ * Of its members, the ids, graph and created_at never change; started_at and
+ * finished_at are set in the same step as the status (step_run, mark_final);
+ * only the error can change on its own (host->fail() in a node that goes on).
+ * So the summary goes with the create, with every change of status, and with
+ * every write while an error is set (almost always the final one anyway),
+ * and the checkpoints after each node write none.  summary_status is only
+ * moved on once a write with the summary succeeded, so a failed one is
+ * retried by the next.
+ */
 static int put_record(sv_run *r, int create)
 {
-    json_object *rec = sv_run_record(r);
-    const char *text = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
-    int rc = create ? r->store->ops->run_create(r->store, r->id, text, r->created_us)
-                    : r->store->ops->run_put(r->store, r->id, text);
+    sv_run_status status = r->status;
+    int with_summary = create || (int)status != r->summary_status || r->err_code[0];
+    json_object *rec = sv_run_record(r), *sum = NULL;
+    int rc = 0;
+    if (with_summary && !(sum = summary_of(rec))) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    const char *sum_text = sum ? plain(sum) : NULL;
+    rc = create ? r->store->ops->run_create(r->store, r->id, plain(rec), sum_text, r->created_us)
+                : r->store->ops->run_put(r->store, r->id, plain(rec), sum_text);
+    if (rc == 0 && sum)
+        r->summary_status = (int)status;
+out:
+    json_object_put(sum);
     json_object_put(rec);
     return rc;
 }
@@ -369,7 +416,10 @@ int sv_run_fail_record(sv_store *st, json_object *record, const char *code, cons
     /* The event first, as for a run that ends normally: whoever sees the
      * final status also sees why. */
     sv_run_event_to(st, id, "run_end", NULL, d);
-    return st->ops->run_put(st, id, json_object_to_json_string_ext(record, JSON_C_TO_STRING_PLAIN));
+    json_object *sum = summary_of(record);
+    int rc = sum ? st->ops->run_put(st, id, plain(record), plain(sum)) : -ENOMEM;
+    json_object_put(sum);
+    return rc;
 }
 
 int sv_run_view(sv_store *st, const char *run_id, json_object **out)
@@ -410,18 +460,4 @@ out:
     sv_strvec_free(&events);
     free(text);
     return rc;
-}
-
-json_object *sv_run_summary(json_object *record)
-{
-    static const char *const keys[] = {"run_id",       "graph",       "graph_version", "status",
-                                       "workspace_id", "user_id",     "agent_id",      "created_at",
-                                       "started_at",   "finished_at", "error",         NULL};
-    json_object *o = json_object_new_object();
-    for (const char *const *k = keys; *k; k++) {
-        json_object *v = NULL;
-        if (json_object_object_get_ex(record, *k, &v))
-            json_object_object_add(o, *k, json_object_get(v));
-    }
-    return o;
 }

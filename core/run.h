@@ -55,6 +55,7 @@ typedef struct sv_run {
     char err_code[64];
     char err_message[256];
     sv_run_status status;
+    int summary_status;  /* status of the summary this process last stored; -1: none */
     const sv_node *node; /* the node to run next */
     uint32_t *call_seq;  /* per node: tool calls made, for call_id */
     int64_t created_us, started_us, finished_us;
@@ -109,9 +110,12 @@ void sv_run_release(sv_run *r);
 
 /* The stored record (status, ids, timestamps, result, error, checkpoint). */
 json_object *sv_run_record(const sv_run *r);
-/* Create the record in the store (-EEXIST, -EIO ...). */
+/* Create the record and its summary (the record's members a listing shows,
+ * store.h) in the store (-EEXIST, -EIO ...). */
 int sv_run_store_create(sv_run *r);
-/* Write the record again (after every node and on every status change). */
+/* Write the record again (after every node and on every status change), and
+ * the summary with it when it may have changed since this process last
+ * stored it: the checkpoints between status changes write none. */
 int sv_run_save(sv_run *r);
 /* Append an event {"ts","type","node","details"}; details is consumed. */
 int sv_run_event(sv_run *r, const char *type, const char *node, json_object *details);
@@ -121,7 +125,7 @@ int sv_run_event_to(sv_store *st, const char *run_id, const char *type, const ch
 /*
  * End a stored run that cannot go on (recovery found it unresumable): the
  * record becomes failed with {code, message}, loses its checkpoint, and
- * gets a run_end event.  Modifies record.
+ * gets a run_end event; its summary is written from it.  Modifies record.
  */
 int sv_run_fail_record(sv_store *st, json_object *record, const char *code, const char *message);
 
@@ -132,7 +136,5 @@ int sv_run_fail_record(sv_store *st, json_object *record, const char *code, cons
 int sv_run_view(sv_store *st, const char *run_id, json_object **out);
 /* A string member of a stored record; NULL when absent or not a string. */
 const char *sv_run_record_str(json_object *record, const char *key);
-/* The summary of one run for listings (from its record, new reference). */
-json_object *sv_run_summary(json_object *record);
 
 #endif

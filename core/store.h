@@ -1,10 +1,11 @@
 /*
  * store.h - where runs live.  A table of functions so the embedded in-memory
  * backend (one process, not durable) and Redis (shared, durable) are
- * interchangeable.  Every record is JSON text; every key expires RUN_TTL_SEC
- * after its last write.  All functions are thread-safe and return 0 or a
- * negative errno: -ENOENT (absent or expired), -EEXIST, -ENOMEM, -EIO (the
- * backend is down).
+ * interchangeable.  A run is a record and a summary (JSON text), events and a
+ * cancel flag, which live as one: each write to the run gives all of them
+ * RUN_TTL_SEC more, and they expire together.  All functions are thread-safe
+ * and return 0 or a negative errno: -ENOENT (absent or expired), -EEXIST,
+ * -ENOMEM, -EIO (the backend is down).
  */
 #ifndef SV_STORE_H
 #define SV_STORE_H
@@ -28,14 +29,25 @@ typedef struct sv_store_ops {
     int durable;
     /* Is the backend answering?  0 or -EIO. */
     int (*ping)(sv_store *st);
-    /* Create a run record; -EEXIST if the id is taken.  Indexes it for listing. */
-    int (*run_create)(sv_store *st, const char *run_id, const char *json, int64_t created_us);
-    /* Replace an existing run record (-ENOENT if it expired). */
-    int (*run_put)(sv_store *st, const char *run_id, const char *json);
+    /*
+     * Create a run record and its summary; -EEXIST if the id is taken.  The
+     * summary is the small JSON text (with "run_id") that listings return,
+     * so they never read records, which carry the result and the checkpoint
+     * (up to MAX_BODY_BYTES of input): the writer knows both, the store
+     * keeps them side by side and they live and expire together.  Indexes
+     * the run for listing by created_us.
+     */
+    int (*run_create)(sv_store *st, const char *run_id, const char *json, const char *summary,
+                      int64_t created_us);
+    /* Replace an existing run record (-ENOENT if it expired), and its summary
+     * unless summary is NULL: a checkpoint that changes nothing a listing
+     * shows keeps the old one (which lives on with the record all the same). */
+    int (*run_put)(sv_store *st, const char *run_id, const char *json, const char *summary);
     /* Read a run record into *json (malloc'd). */
     int (*run_get)(sv_store *st, const char *run_id, char **json);
-    /* Run ids, newest first, at most `max`. */
-    int (*run_list)(sv_store *st, size_t max, sv_strvec *ids);
+    /* The summaries of the live runs, newest created first, at most `max`;
+     * expired runs are skipped, so `max` come back when there are. */
+    int (*run_summaries)(sv_store *st, size_t max, sv_strvec *summaries);
     /* Append an event; keep the newest `cap`, counting the dropped ones. */
     int (*event_append)(sv_store *st, const char *run_id, const char *json, size_t cap);
     /* All kept events, oldest first, and how many were dropped. */

@@ -10,10 +10,12 @@
  * expiry (on access) and the sweep (a few entries from the head per call)
  * are O(1); memory stays bounded under steady load with no background thread.
  *
- * Runs also sit on a list ordered by (created_us, insertion), which run_list
- * walks from the newest end.  created_us comes from the daemon's clock, so a
- * new run nearly always goes at the tail; only one created "in the past" walks
- * back over the runs that are newer than it.
+ * Runs also sit on a list ordered by (created_us, insertion), which
+ * run_summaries walks from the newest end.  created_us comes from the
+ * daemon's clock, so a new run nearly always goes at the tail; only one
+ * created "in the past" walks back over the runs that are newer than it.
+ * Each run keeps its summary beside its record, so that walk copies a few
+ * hundred bytes per run and never the record.
  *
  * One mutex guards everything.  Values are opaque strings: they are copied
  * before the lock is taken, and entries that expire are unlinked under it but
@@ -22,6 +24,7 @@
  */
 #include "store.h"
 #include "htab.h"
+#include "list.h"
 #include "util.h"
 
 #include <errno.h>
@@ -36,41 +39,14 @@
  * few dozen events, and 1000 slots each for 100k runs would be 800 MB. */
 #define SV_MEM_MIN_EVENTS 16
 
-#define SV_MEM_CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
-
-/* ---- circular doubly linked lists with a sentinel ---- */
-
-struct link {
-    struct link *prev, *next;
-};
-
-static void link_init(struct link *l)
-{
-    l->prev = l->next = l;
-}
-
-static void link_del(struct link *l)
-{
-    l->prev->next = l->next;
-    l->next->prev = l->prev;
-    l->prev = l->next = l;
-}
-
-static void link_add_before(struct link *pos, struct link *l)
-{
-    l->prev = pos->prev;
-    l->next = pos;
-    pos->prev->next = l;
-    pos->prev = l;
-}
-
 /* ---- entries ---- */
 
 struct run {
     struct sv_htab_node h; /* first: table nodes convert to runs */
-    struct link exp;
-    struct link ord;
+    struct sv_link exp;
+    struct sv_link ord;
     char *json;
+    char *summary; /* what run_summaries returns: listing never reads json */
     int64_t created_us;
     uint64_t seq;
     int64_t expires_ms;
@@ -83,7 +59,7 @@ struct run {
 
 struct claim {
     struct sv_htab_node h; /* first: table nodes convert to claims */
-    struct link exp;
+    struct sv_link exp;
     char *value;
     int64_t expires_ms;
 };
@@ -101,12 +77,12 @@ struct mem {
     int64_t ttl_ms;
     uint64_t hash_key[2];
     struct sv_htab runs;
-    struct link runs_exp; /* oldest write first */
-    struct link runs_ord; /* oldest created first */
+    struct sv_link runs_exp; /* oldest write first */
+    struct sv_link runs_ord; /* oldest created first */
     uint64_t seq;
     size_t n_events;
     struct sv_htab claims;
-    struct link claims_exp;
+    struct sv_link claims_exp;
     struct qnode *q_head, **q_tail;
     size_t q_len;
 };
@@ -122,6 +98,7 @@ static void run_free(struct run *r)
         free(r->ev[(r->ev_head + i) % r->ev_alloc]);
     free(r->ev);
     free(r->json);
+    free(r->summary);
     free(r->h.key);
     free(r);
 }
@@ -150,8 +127,8 @@ static void reap_free(struct reap *rp)
 static void run_unlink(struct mem *m, struct run *r, struct reap *rp)
 {
     sv_htab_remove(&m->runs, &r->h);
-    link_del(&r->exp);
-    link_del(&r->ord);
+    sv_link_del(&r->exp);
+    sv_link_del(&r->ord);
     m->n_events -= r->ev_n;
     r->h.next = rp->runs;
     rp->runs = &r->h;
@@ -160,7 +137,7 @@ static void run_unlink(struct mem *m, struct run *r, struct reap *rp)
 static void claim_unlink(struct mem *m, struct claim *c, struct reap *rp)
 {
     sv_htab_remove(&m->claims, &c->h);
-    link_del(&c->exp);
+    sv_link_del(&c->exp);
     c->h.next = rp->claims;
     rp->claims = &c->h;
 }
@@ -174,20 +151,20 @@ static int64_t expiry_of(const struct mem *m, int64_t now)
 static void run_touch(struct mem *m, struct run *r, int64_t now)
 {
     r->expires_ms = expiry_of(m, now);
-    link_del(&r->exp);
-    link_add_before(&m->runs_exp, &r->exp);
+    sv_link_del(&r->exp);
+    sv_link_add_before(&m->runs_exp, &r->exp);
 }
 
 static void sweep(struct mem *m, int64_t now, struct reap *rp)
 {
     for (int i = 0; i < SV_MEM_SWEEP_BUDGET && m->runs_exp.next != &m->runs_exp; i++) {
-        struct run *r = SV_MEM_CONTAINER(m->runs_exp.next, struct run, exp);
+        struct run *r = SV_CONTAINER_OF(m->runs_exp.next, struct run, exp);
         if (now < r->expires_ms)
             break;
         run_unlink(m, r, rp);
     }
     for (int i = 0; i < SV_MEM_SWEEP_BUDGET && m->claims_exp.next != &m->claims_exp; i++) {
-        struct claim *c = SV_MEM_CONTAINER(m->claims_exp.next, struct claim, exp);
+        struct claim *c = SV_CONTAINER_OF(m->claims_exp.next, struct claim, exp);
         if (now < c->expires_ms)
             break;
         claim_unlink(m, c, rp);
@@ -240,11 +217,10 @@ static struct claim *claim_find(struct mem *m, const char *key, uint64_t hash, i
 /* Keep runs_ord sorted by created_us; equal times stay in insertion order. */
 static void ord_insert(struct mem *m, struct run *r)
 {
-    struct link *pos = m->runs_ord.prev;
-    while (pos != &m->runs_ord &&
-           SV_MEM_CONTAINER(pos, struct run, ord)->created_us > r->created_us)
+    struct sv_link *pos = m->runs_ord.prev;
+    while (pos != &m->runs_ord && SV_CONTAINER_OF(pos, struct run, ord)->created_us > r->created_us)
         pos = pos->prev;
-    link_add_before(pos->next, &r->ord);
+    sv_link_add_before(pos->next, &r->ord);
 }
 
 /* Room for one more event below `cap`: double the ring, oldest moved to 0. */
@@ -274,28 +250,30 @@ static int mem_ping(sv_store *st)
     return st ? 0 : -EINVAL;
 }
 
-static int mem_run_create(sv_store *st, const char *run_id, const char *json, int64_t created_us)
+static int mem_run_create(sv_store *st, const char *run_id, const char *json, const char *summary,
+                          int64_t created_us)
 {
     struct mem *m = (struct mem *)st;
     struct reap rp = {0};
     struct run *r = NULL;
     int rc = 0;
 
-    if (!st || !run_id || !json)
+    if (!st || !run_id || !json || !summary)
         return -EINVAL;
     r = calloc(1, sizeof *r);
     if (!r)
         return -ENOMEM;
     r->h.key = strdup(run_id);
     r->json = strdup(json);
-    if (!r->h.key || !r->json) {
+    r->summary = strdup(summary);
+    if (!r->h.key || !r->json || !r->summary) {
         rc = -ENOMEM;
         goto out;
     }
     r->h.hash = key_hash(m, run_id);
     r->created_us = created_us;
-    link_init(&r->exp);
-    link_init(&r->ord);
+    sv_link_init(&r->exp);
+    sv_link_init(&r->ord);
 
     int64_t now = mem_enter(m, &rp);
     if (run_find(m, run_id, r->h.hash, now, &rp)) {
@@ -314,18 +292,22 @@ out:
     return rc;
 }
 
-static int mem_run_put(sv_store *st, const char *run_id, const char *json)
+static int mem_run_put(sv_store *st, const char *run_id, const char *json, const char *summary)
 {
     struct mem *m = (struct mem *)st;
     struct reap rp = {0};
-    char *copy = NULL;
+    char *copy = NULL, *sum = NULL;
     int rc = 0;
 
     if (!st || !run_id || !json)
         return -EINVAL;
     copy = strdup(json);
-    if (!copy)
+    sum = summary ? strdup(summary) : NULL;
+    if (!copy || (summary && !sum)) {
+        free(copy);
+        free(sum);
         return -ENOMEM;
+    }
     uint64_t hash = key_hash(m, run_id);
 
     int64_t now = mem_enter(m, &rp);
@@ -334,14 +316,20 @@ static int mem_run_put(sv_store *st, const char *run_id, const char *json)
         rc = -ENOENT;
         goto out;
     }
-    /* Swap so the old record is freed outside the lock. */
+    /* Swap so the old texts are freed outside the lock. */
     char *old = r->json;
     r->json = copy;
     copy = old;
+    if (sum) {
+        old = r->summary;
+        r->summary = sum;
+        sum = old;
+    }
     run_touch(m, r, now);
 out:
     mem_leave(m, &rp);
     free(copy);
+    free(sum);
     return rc;
 }
 
@@ -370,7 +358,7 @@ out:
     return rc;
 }
 
-static int mem_run_list(sv_store *st, size_t max, sv_strvec *ids)
+static int mem_run_summaries(sv_store *st, size_t max, sv_strvec *summaries)
 {
     struct mem *m = (struct mem *)st;
     struct reap rp = {0};
@@ -378,10 +366,10 @@ static int mem_run_list(sv_store *st, size_t max, sv_strvec *ids)
     size_t n = 0;
     int rc = 0;
 
-    if (!st || !ids)
+    if (!st || !summaries)
         return -EINVAL;
-    ids->v = NULL;
-    ids->n = 0;
+    summaries->v = NULL;
+    summaries->n = 0;
 
     int64_t now = mem_enter(m, &rp);
     size_t want = max < m->runs.n ? max : m->runs.n;
@@ -392,9 +380,9 @@ static int mem_run_list(sv_store *st, size_t max, sv_strvec *ids)
         rc = -ENOMEM;
         goto out;
     }
-    struct link *pos = m->runs_ord.prev;
+    struct sv_link *pos = m->runs_ord.prev;
     while (pos != &m->runs_ord && n < want) {
-        struct run *r = SV_MEM_CONTAINER(pos, struct run, ord);
+        struct run *r = SV_CONTAINER_OF(pos, struct run, ord);
         pos = pos->prev;
         /* Expiry follows the last write, not creation: expired runs can sit
          * anywhere in this order, and this walk is as good a time as any to
@@ -403,7 +391,7 @@ static int mem_run_list(sv_store *st, size_t max, sv_strvec *ids)
             run_unlink(m, r, &rp);
             continue;
         }
-        v[n] = strdup(r->h.key);
+        v[n] = strdup(r->summary);
         if (!v[n]) {
             rc = -ENOMEM;
             goto out;
@@ -417,8 +405,8 @@ out:
             free(v[i]);
         free(v);
     } else {
-        ids->v = v;
-        ids->n = n;
+        summaries->v = v;
+        summaries->n = n;
     }
     return rc;
 }
@@ -582,7 +570,7 @@ static int mem_idem_claim(sv_store *st, const char *key, const char *value, char
         goto out;
     }
     c->h.hash = key_hash(m, key);
-    link_init(&c->exp);
+    sv_link_init(&c->exp);
 
     int64_t now = mem_enter(m, &rp);
     struct claim *held = claim_find(m, key, c->h.hash, now, &rp);
@@ -592,7 +580,7 @@ static int mem_idem_claim(sv_store *st, const char *key, const char *value, char
     } else {
         c->expires_ms = expiry_of(m, now);
         sv_htab_insert(&m->claims, &c->h);
-        link_add_before(&m->claims_exp, &c->exp);
+        sv_link_add_before(&m->claims_exp, &c->exp);
         c = NULL;
     }
     mem_leave(m, &rp);
@@ -681,13 +669,13 @@ static void mem_destroy(sv_store *st)
     if (!m)
         return;
     while (m->runs_ord.next != &m->runs_ord) {
-        struct run *r = SV_MEM_CONTAINER(m->runs_ord.next, struct run, ord);
-        link_del(&r->ord);
+        struct run *r = SV_CONTAINER_OF(m->runs_ord.next, struct run, ord);
+        sv_link_del(&r->ord);
         run_free(r);
     }
     while (m->claims_exp.next != &m->claims_exp) {
-        struct claim *c = SV_MEM_CONTAINER(m->claims_exp.next, struct claim, exp);
-        link_del(&c->exp);
+        struct claim *c = SV_CONTAINER_OF(m->claims_exp.next, struct claim, exp);
+        sv_link_del(&c->exp);
         claim_free(c);
     }
     while (m->q_head) {
@@ -708,7 +696,7 @@ static const sv_store_ops mem_ops = {
     .run_create = mem_run_create,
     .run_put = mem_run_put,
     .run_get = mem_run_get,
-    .run_list = mem_run_list,
+    .run_summaries = mem_run_summaries,
     .event_append = mem_event_append,
     .events_get = mem_events_get,
     .cancel_set = mem_cancel_set,
@@ -755,9 +743,9 @@ int sv_store_mem_new_clock(int64_t ttl_sec, int64_t (*now_ms)(void *arg), void *
     m->ttl_ms = ttl_sec > INT64_MAX / 1000 ? INT64_MAX : ttl_sec * 1000;
     m->now_ms = now_ms;
     m->clock_arg = arg;
-    link_init(&m->runs_exp);
-    link_init(&m->runs_ord);
-    link_init(&m->claims_exp);
+    sv_link_init(&m->runs_exp);
+    sv_link_init(&m->runs_ord);
+    sv_link_init(&m->claims_exp);
     m->q_head = NULL;
     m->q_tail = &m->q_head;
     *out = &m->base;

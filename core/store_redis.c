@@ -5,6 +5,7 @@
  *
  * Keys, all under "sv:" so the daemon can share a database with others:
  *   sv:run:{id}     string  the run record (JSON)
+ *   sv:sum:{id}     string  its summary (JSON), what listings return
  *   sv:ev:{id}      list    its kept events, oldest first
  *   sv:evn:{id}     string  how many events were ever pushed (dropped = pushed - kept)
  *   sv:cancel:{id}  string  "1" once cancelling was asked for
@@ -15,15 +16,16 @@
  *   sv:node:{node}  string  a node's heartbeat, expiring
  *   sv:owned:{node} set     the run ids a node executes
  *
- * As in store_mem, every write to a run gives its record, events, counter and
- * flag another TTL and reads give none, so a run lives and dies as one.  The
- * writes that must first see the record exist (create, put, event, cancel) are
- * short Lua scripts: MULTI/EXEC cannot make a command depend on another's
- * answer, and without that an event for an expired run would leave a list
- * behind, or a re-created id would inherit the old run's events.  Scripts run
- * by EVAL (Redis caches them by digest), so a restarted server needs no
- * reloading.  The run scripts touch only the keys they are given; the listing
- * script reads records by name, which is fine outside Redis Cluster.
+ * As in store_mem, every write to a run gives its record, summary, events,
+ * counter and flag another TTL and reads give none, so a run lives and dies
+ * as one.  The writes that must first see the record exist (create, put,
+ * event, cancel) are short Lua scripts: MULTI/EXEC cannot make a command
+ * depend on another's answer, and without that an event for an expired run
+ * would leave a list behind, or a re-created id would inherit the old run's
+ * events or summary.  Scripts run by EVAL (Redis caches them by digest), so a
+ * restarted server needs no reloading.  The run scripts touch only the keys
+ * they are given; the listing script reads summaries (and, for the ids
+ * without one, records) by name, which is fine outside Redis Cluster.
  *
  * The index is pruned on each create of the entries created more than a TTL
  * before the new run, and of expired ids by each listing that meets them, so
@@ -49,23 +51,28 @@
 /* created_us - ttl in microseconds must not overflow. */
 #define SV_REDIS_MAX_TTL (INT64_MAX / 1000000)
 
-/* The four keys of a run, as one EVAL key list, and their arguments. */
-#define SV_RUN_KEYS "4 sv:run:%b sv:ev:%b sv:evn:%b sv:cancel:%b"
-#define SV_RUN_KEY_ARGS(id, n) (id), (n), (id), (n), (id), (n), (id), (n)
-/* A write gives the events, counter and flag (KEYS[2..4]) the TTL (ARGV[1]). */
-#define SV_LUA_TOUCH "for i = 2, 4 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end\n"
+/* The five keys of a run, as one EVAL key list, and their arguments. */
+#define SV_RUN_KEY_NAMES "sv:run:%b sv:ev:%b sv:evn:%b sv:cancel:%b sv:sum:%b"
+#define SV_RUN_KEYS "5 " SV_RUN_KEY_NAMES
+#define SV_RUN_KEY_ARGS(id, n) (id), (n), (id), (n), (id), (n), (id), (n), (id), (n)
+/* A write gives the events, counter, flag and summary (KEYS[2..5]) the TTL
+ * (ARGV[1]). */
+#define SV_LUA_TOUCH "for i = 2, 5 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end\n"
 
-/* ARGV: ttl, json, created_us, prune cutoff, id; KEYS[5] = sv:runs.  The old
- * keys deleted: an expired id starts with nothing of its previous run. */
+/* ARGV: ttl, json, summary, created_us, prune cutoff, id; KEYS[6] = sv:runs.
+ * The old keys deleted: an expired id starts with nothing of its previous
+ * run. */
 static const char lua_create[] =
     "if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1]) then return 0 end\n"
     "redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])\n"
-    "redis.call('ZADD', KEYS[5], ARGV[3], ARGV[5])\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[4])\n"
+    "redis.call('SET', KEYS[5], ARGV[3], 'EX', ARGV[1])\n"
+    "redis.call('ZADD', KEYS[6], ARGV[4], ARGV[6])\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[5])\n"
     "return 1\n";
-/* ARGV: ttl, json. */
-static const char lua_put[] = "if not redis.call('SET', KEYS[1], ARGV[2], 'XX', 'EX', ARGV[1]) "
-                              "then return 0 end\n" SV_LUA_TOUCH "return 1\n";
+/* ARGV: ttl, json[, summary]: without one, the summary stays as it is. */
+static const char lua_put[] =
+    "if not redis.call('SET', KEYS[1], ARGV[2], 'XX', 'EX', ARGV[1]) then return 0 end\n"
+    "if ARGV[3] then redis.call('SET', KEYS[5], ARGV[3]) end\n" SV_LUA_TOUCH "return 1\n";
 /* ARGV: ttl, json, -cap.  EXPIRE answers 0 for a missing record: the test
  * and the refresh in one command. */
 static const char lua_event[] = "if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
@@ -76,19 +83,26 @@ static const char lua_event[] = "if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 
 static const char lua_cancel[] =
     "if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
     "redis.call('SET', KEYS[4], '1')\n" SV_LUA_TOUCH "return 1\n";
-/* KEYS[1] = sv:runs; ARGV: max.  Newest first, skipping (and unindexing)
- * ids whose record expired, so `max` live ids come back when there are. */
+/*
+ * KEYS[1] = sv:runs; ARGV: max.  The summaries, newest first, in batches of
+ * at most 256 ids (one MGET each).  An id without a summary is unindexed
+ * when its record has expired too, so `max` live summaries come back when
+ * there are; one whose record is still there (written by a daemon from
+ * before summaries) is skipped but kept: its next write with a summary lists
+ * it again.
+ */
 static const char lua_list[] =
     "local max, out, gone, pos = tonumber(ARGV[1]), {}, {}, 0\n"
     "while #out < max do\n"
-    "  local ids = redis.call('ZREVRANGE', KEYS[1], pos, pos + 255)\n"
+    "  local ids = redis.call('ZREVRANGE', KEYS[1], pos, pos + math.min(256, max - #out) - 1)\n"
     "  if #ids == 0 then break end\n"
-    "  for _, id in ipairs(ids) do\n"
-    "    if #out >= max then break end\n"
-    "    if redis.call('EXISTS', 'sv:run:' .. id) == 1 then out[#out + 1] = id\n"
-    "    else gone[#gone + 1] = id end\n"
+    "  local keys = {}\n"
+    "  for i, id in ipairs(ids) do keys[i] = 'sv:sum:' .. id end\n"
+    "  for i, s in ipairs(redis.call('MGET', unpack(keys))) do\n"
+    "    if s then out[#out + 1] = s\n"
+    "    elseif redis.call('EXISTS', 'sv:run:' .. ids[i]) == 0 then gone[#gone + 1] = ids[i] end\n"
     "  end\n"
-    "  pos = pos + 256\n"
+    "  pos = pos + #ids\n"
     "end\n"
     "for i = 1, #gone, 256 do\n"
     "  redis.call('ZREM', KEYS[1], unpack(gone, i, math.min(i + 255, #gone)))\n"
@@ -111,27 +125,33 @@ static int rd_ping(sv_store *st)
     return rc;
 }
 
-static int rd_run_create(sv_store *st, const char *run_id, const char *json, int64_t created_us)
+static int rd_run_create(sv_store *st, const char *run_id, const char *json, const char *summary,
+                         int64_t created_us)
 {
-    if (!st || !run_id || !json)
+    if (!st || !run_id || !json || !summary)
         return -EINVAL;
     int64_t ttl_us = st->ttl_sec * 1000000;
     int64_t cutoff = created_us < INT64_MIN + ttl_us ? INT64_MIN : created_us - ttl_us;
     size_t n = strlen(run_id);
-    int rc = sv_redis_call01(
-        st, "EVAL %s 5 sv:run:%b sv:ev:%b sv:evn:%b sv:cancel:%b sv:runs %lld %b %lld %lld %b",
-        lua_create, SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json, strlen(json),
-        (long long)created_us, (long long)cutoff, run_id, n);
+    int rc = sv_redis_call01(st, "EVAL %s 6 " SV_RUN_KEY_NAMES " sv:runs %lld %b %b %lld %lld %b",
+                             lua_create, SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json,
+                             strlen(json), summary, strlen(summary), (long long)created_us,
+                             (long long)cutoff, run_id, n);
     return rc == -ENOENT ? -EEXIST : rc;
 }
 
-static int rd_run_put(sv_store *st, const char *run_id, const char *json)
+static int rd_run_put(sv_store *st, const char *run_id, const char *json, const char *summary)
 {
     if (!st || !run_id || !json)
         return -EINVAL;
     size_t n = strlen(run_id);
-    return sv_redis_call01(st, "EVAL %s " SV_RUN_KEYS " %lld %b", lua_put,
-                           SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json, strlen(json));
+    if (!summary)
+        return sv_redis_call01(st, "EVAL %s " SV_RUN_KEYS " %lld %b", lua_put,
+                               SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json,
+                               strlen(json));
+    return sv_redis_call01(st, "EVAL %s " SV_RUN_KEYS " %lld %b %b", lua_put,
+                           SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json, strlen(json),
+                           summary, strlen(summary));
 }
 
 static int rd_run_get(sv_store *st, const char *run_id, char **json)
@@ -141,16 +161,17 @@ static int rd_run_get(sv_store *st, const char *run_id, char **json)
     return sv_redis_call_str(st, json, "GET sv:run:%b", run_id, strlen(run_id));
 }
 
-static int rd_run_list(sv_store *st, size_t max, sv_strvec *ids)
+static int rd_run_summaries(sv_store *st, size_t max, sv_strvec *summaries)
 {
-    if (!st || !ids)
+    if (!st || !summaries)
         return -EINVAL;
     if (max == 0) {
-        ids->v = NULL;
-        ids->n = 0;
+        summaries->v = NULL;
+        summaries->n = 0;
         return 0;
     }
-    return sv_redis_call_vec(st, ids, "EVAL %s 1 sv:runs %llu", lua_list, (unsigned long long)max);
+    return sv_redis_call_vec(st, summaries, "EVAL %s 1 sv:runs %llu", lua_list,
+                             (unsigned long long)max);
 }
 
 static int rd_event_append(sv_store *st, const char *run_id, const char *json, size_t cap)
@@ -401,7 +422,7 @@ static const sv_store_ops redis_ops = {
     .run_create = rd_run_create,
     .run_put = rd_run_put,
     .run_get = rd_run_get,
-    .run_list = rd_run_list,
+    .run_summaries = rd_run_summaries,
     .event_append = rd_event_append,
     .events_get = rd_events_get,
     .cancel_set = rd_cancel_set,

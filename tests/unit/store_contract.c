@@ -64,6 +64,27 @@ static int record_is(sv_store *st, const char *id, const char *want)
     return same;
 }
 
+/* A summary as the daemon writes them: small JSON with the run's id. */
+static const char *summary(char buf[128], const char *id, const char *status)
+{
+    snprintf(buf, 128, "{\"run_id\":\"%s\",\"status\":\"%s\"}", id, status);
+    return buf;
+}
+
+/* Are the listed summaries exactly `want`, in that order? */
+static int summaries_are(const sv_strvec *v, const char *const *want, size_t n)
+{
+    int same = v->n == n;
+    for (size_t i = 0; same && i < n; i++)
+        same = strcmp(v->v[i], want[i]) == 0;
+    if (!same) {
+        fprintf(stderr, "\n    listed %zu summaries, wanted %zu:", v->n, n);
+        for (size_t i = 0; i < v->n; i++)
+            fprintf(stderr, " %s", v->v[i]);
+    }
+    return same;
+}
+
 static void test_create_get_put(void)
 {
     sv_store *st = new_store(TTL_SEC);
@@ -73,18 +94,18 @@ static void test_create_get_put(void)
     CU_ASSERT_EQUAL(st->ops->durable, g_be->durable);
     CU_ASSERT_EQUAL(st->ttl_sec, TTL_SEC);
     CU_ASSERT_EQUAL(st->ops->ping(st), 0);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":1}", 100), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":1}", "{}", 100), 0);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":1}"));
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":2}"), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":2}", NULL), 0);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":2}"));
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":3}", 200), -EEXIST);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":3}", "{}", 200), -EEXIST);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":2}"));
     /* The caller owns what it reads: changing it must not touch the store. */
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_a", &json), 0);
     json[0] = 'X';
     free(json);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":2}"));
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_b", "", 100), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_b", "", "", 100), 0);
     CU_ASSERT(record_is(st, "gr_b", ""));
     CU_ASSERT_EQUAL(count_runs(st), 2);
     st->ops->destroy(st);
@@ -100,7 +121,8 @@ static void test_unknown_run(void)
 
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_none", &json), -ENOENT);
     CU_ASSERT_PTR_NULL(json);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}"), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", NULL), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", "{}"), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_none", "{}", EVENT_CAP), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_none", &ev, &dropped), -ENOENT);
     CU_ASSERT_PTR_NULL(ev.v);
@@ -111,8 +133,11 @@ static void test_unknown_run(void)
     CU_ASSERT_EQUAL(flag, 0);
     CU_ASSERT_EQUAL(count_runs(st), 0);
     CU_ASSERT_EQUAL(count_events(st), 0);
+    sv_strvec sums = {0};
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &sums), 0);
+    CU_ASSERT_EQUAL(sums.n, 0);
     /* Nothing of it was kept: a run made now under that id starts clean. */
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_none", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_none", "{}", "{}", 1), 0);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_none", &ev, &dropped), 0);
     CU_ASSERT_EQUAL(ev.n, 0);
     CU_ASSERT_EQUAL(dropped, 0);
@@ -131,17 +156,20 @@ static void test_null_arguments(void)
     int f;
 
     CU_ASSERT_EQUAL(o->ping(NULL), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_create(NULL, "a", "{}", 0), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_create(st, NULL, "{}", 0), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_create(st, "a", NULL, 0), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_put(NULL, "a", "{}"), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_put(st, NULL, "{}"), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_put(st, "a", NULL), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_create(NULL, "a", "{}", "{}", 0), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_create(st, NULL, "{}", "{}", 0), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_create(st, "a", NULL, "{}", 0), -EINVAL);
+    /* A run is never without a summary: only run_put may leave it out. */
+    CU_ASSERT_EQUAL(o->run_create(st, "a", "{}", NULL, 0), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_put(NULL, "a", "{}", "{}"), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_put(st, NULL, "{}", "{}"), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_put(st, "a", NULL, "{}"), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_put(st, "a", NULL, NULL), -EINVAL);
     CU_ASSERT_EQUAL(o->run_get(NULL, "a", &s), -EINVAL);
     CU_ASSERT_EQUAL(o->run_get(st, NULL, &s), -EINVAL);
     CU_ASSERT_EQUAL(o->run_get(st, "a", NULL), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_list(NULL, 10, &v), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_list(st, 10, NULL), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_summaries(NULL, 10, &v), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_summaries(st, 10, NULL), -EINVAL);
     CU_ASSERT_EQUAL(o->event_append(NULL, "a", "{}", 10), -EINVAL);
     CU_ASSERT_EQUAL(o->event_append(st, NULL, "{}", 10), -EINVAL);
     CU_ASSERT_EQUAL(o->event_append(st, "a", NULL, 10), -EINVAL);
@@ -183,7 +211,7 @@ static void test_event_cap_and_dropped(void)
     uint64_t dropped = 99;
     char buf[32];
 
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", "{}", 1), 0);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_a", &ev, &dropped), 0);
     CU_ASSERT_EQUAL(ev.n, 0);
     CU_ASSERT_EQUAL(dropped, 0);
@@ -216,7 +244,7 @@ static void test_event_ring_wrap_and_cap_change(void)
     uint64_t dropped;
     char buf[32];
 
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", "{}", 1), 0);
     for (int i = 1; i <= 50; i++) {
         snprintf(buf, sizeof buf, "%d", i);
         CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_a", buf, 3), 0);
@@ -252,10 +280,11 @@ static void test_event_ring_wrap_and_cap_change(void)
     st->ops->destroy(st);
 }
 
-static void test_run_list_order_and_max(void)
+static void test_summaries_order_and_max(void)
 {
     sv_store *st = new_store(TTL_SEC);
-    sv_strvec ids = {0};
+    sv_strvec sums = {0};
+    char buf[128];
     /* created_us out of insertion order, with ties.  A tie lists the later
      * insertion first in store_mem and the greater id first in Redis: the
      * ids here make both the same order. */
@@ -264,28 +293,80 @@ static void test_run_list_order_and_max(void)
         int64_t created_us;
     } runs[] = {{"r1", 100}, {"r2", 300}, {"r3", 200}, {"r4", 300},
                 {"r5", 50},  {"r6", 300}, {"r7", 400}};
-    static const char *const newest_first[] = {"r7", "r6", "r4", "r2", "r3", "r1", "r5"};
+    static const char *const newest_first[] = {
+        "{\"run_id\":\"r7\",\"status\":\"queued\"}", "{\"run_id\":\"r6\",\"status\":\"queued\"}",
+        "{\"run_id\":\"r4\",\"status\":\"queued\"}", "{\"run_id\":\"r2\",\"status\":\"queued\"}",
+        "{\"run_id\":\"r3\",\"status\":\"queued\"}", "{\"run_id\":\"r1\",\"status\":\"queued\"}",
+        "{\"run_id\":\"r5\",\"status\":\"queued\"}"};
 
-    CU_ASSERT_EQUAL(st->ops->run_list(st, 10, &ids), 0);
-    CU_ASSERT_EQUAL(ids.n, 0);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &sums), 0);
+    CU_ASSERT_EQUAL(sums.n, 0);
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
-        CU_ASSERT_EQUAL(st->ops->run_create(st, runs[i].id, "{}", runs[i].created_us), 0);
+        CU_ASSERT_EQUAL(st->ops->run_create(st, runs[i].id, "{\"big\":\"record\"}",
+                                            summary(buf, runs[i].id, "queued"), runs[i].created_us),
+                        0);
 
-    CU_ASSERT_EQUAL_FATAL(st->ops->run_list(st, 100, &ids), 0);
-    CU_ASSERT_EQUAL_FATAL(ids.n, 7);
-    for (size_t i = 0; i < 7; i++)
-        CU_ASSERT_STRING_EQUAL(ids.v[i], newest_first[i]);
-    sv_strvec_free(&ids);
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 100, &sums), 0);
+    CU_ASSERT(summaries_are(&sums, newest_first, 7));
+    sv_strvec_free(&sums);
 
-    CU_ASSERT_EQUAL_FATAL(st->ops->run_list(st, 3, &ids), 0);
-    CU_ASSERT_EQUAL_FATAL(ids.n, 3);
-    for (size_t i = 0; i < 3; i++)
-        CU_ASSERT_STRING_EQUAL(ids.v[i], newest_first[i]);
-    sv_strvec_free(&ids);
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 3, &sums), 0);
+    CU_ASSERT(summaries_are(&sums, newest_first, 3));
+    sv_strvec_free(&sums);
 
-    CU_ASSERT_EQUAL(st->ops->run_list(st, 0, &ids), 0);
-    CU_ASSERT_EQUAL(ids.n, 0);
-    CU_ASSERT_PTR_NULL(ids.v);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 0, &sums), 0);
+    CU_ASSERT_EQUAL(sums.n, 0);
+    CU_ASSERT_PTR_NULL(sums.v);
+    st->ops->destroy(st);
+}
+
+/* run_put with a summary replaces it, with NULL keeps it; the record is
+ * replaced either way, and no other call writes a summary. */
+static void test_summary_put(void)
+{
+    sv_store *st = new_store(TTL_SEC);
+    sv_strvec sums = {0};
+    char b[128], q[128], r[128], s[128];
+    const char *want[2] = {summary(b, "gr_b", "queued"), summary(q, "gr_a", "queued")};
+
+    summary(r, "gr_a", "running");
+    summary(s, "gr_a", "succeeded");
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":1}", q, 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_b", "{}", b, 2), 0);
+
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":2}", NULL), 0);
+    CU_ASSERT(record_is(st, "gr_a", "{\"v\":2}"));
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 10, &sums), 0);
+    CU_ASSERT(summaries_are(&sums, want, 2));
+    sv_strvec_free(&sums);
+
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":3}", r), 0);
+    CU_ASSERT(record_is(st, "gr_a", "{\"v\":3}"));
+    want[1] = r;
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 10, &sums), 0);
+    CU_ASSERT(summaries_are(&sums, want, 2));
+    sv_strvec_free(&sums);
+
+    /* Events, the cancel flag, a refused create and reads leave it alone. */
+    CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_a", "e", EVENT_CAP), 0);
+    CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_a"), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", s, 3), -EEXIST);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":4}", NULL), 0);
+    CU_ASSERT(record_is(st, "gr_a", "{\"v\":4}"));
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 10, &sums), 0);
+    CU_ASSERT(summaries_are(&sums, want, 2));
+    sv_strvec_free(&sums);
+
+    /* The caller owns what it reads: changing it must not touch the store. */
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 1, &sums), 0);
+    CU_ASSERT_EQUAL_FATAL(sums.n, 1);
+    sums.v[0][0] = 'X';
+    sv_strvec_free(&sums);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":5}", s), 0);
+    want[1] = s;
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 10, &sums), 0);
+    CU_ASSERT(summaries_are(&sums, want, 2));
+    sv_strvec_free(&sums);
     st->ops->destroy(st);
 }
 
@@ -387,7 +468,7 @@ static void *worker_main(void *arg)
         case 0:
             run_id(id, (unsigned)w->t << 24 | created);
             snprintf(json, sizeof json, "{\"t\":%d,\"i\":%u}", w->t, i);
-            rc = st->ops->run_create(st, id, json, (int64_t)i);
+            rc = st->ops->run_create(st, id, json, json, (int64_t)i);
             created++;
             break;
         case 1:
@@ -398,7 +479,9 @@ static void *worker_main(void *arg)
                 w->events[own]++;
             break;
         case 4:
-            rc = st->ops->run_put(st, id, "{\"status\":\"running\"}");
+            /* Every other put keeps the summary. */
+            rc = st->ops->run_put(st, id, "{\"status\":\"running\"}",
+                                  i % 20 == 4 ? "{\"status\":\"running\"}" : NULL);
             break;
         case 5:
             rc = st->ops->run_get(st, id, &s);
@@ -487,10 +570,16 @@ static void test_concurrent_mixed_ops(void)
     CU_ASSERT_EQUAL(claims, SHARED_KEYS);
     CU_ASSERT_EQUAL(queued, pushed - popped);
 
-    sv_strvec ids = {0};
-    CU_ASSERT_EQUAL(st->ops->run_list(st, SIZE_MAX, &ids), 0);
-    CU_ASSERT_EQUAL(ids.n, N_THREADS * RUNS_PER_THREAD);
-    sv_strvec_free(&ids);
+    sv_strvec sums = {0};
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, SIZE_MAX, &sums), 0);
+    CU_ASSERT_EQUAL(sums.n, N_THREADS * RUNS_PER_THREAD);
+    /* Each is the create's or the put's, whole. */
+    int whole = 1;
+    for (size_t i = 0; i < sums.n; i++)
+        whole &= strncmp(sums.v[i], "{\"t\":", 5) == 0 ||
+                 strcmp(sums.v[i], "{\"status\":\"running\"}") == 0;
+    CU_ASSERT(whole);
+    sv_strvec_free(&sums);
 
     size_t drained = 0;
     char *s;
@@ -508,7 +597,8 @@ const sv_cu_test sv_store_contract_tests[] = {
     {"NULL arguments are -EINVAL", test_null_arguments},
     {"event cap 1000 with dropped counter", test_event_cap_and_dropped},
     {"event ring wrap and cap change", test_event_ring_wrap_and_cap_change},
-    {"run_list order and max", test_run_list_order_and_max},
+    {"summaries: order and max", test_summaries_order_and_max},
+    {"summaries: replaced by run_put, kept with NULL", test_summary_put},
     {"idempotency claim and release", test_idem_claim},
     {"queue FIFO", test_queue_fifo},
     {"4 threads x 10000 mixed ops", test_concurrent_mixed_ops},

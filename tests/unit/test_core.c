@@ -1,7 +1,8 @@
 /* test_core.c - units of the core: settings, ids, timestamps, events, error
- * bodies, caller ids. */
+ * bodies, caller ids, run summaries. */
 #include <CUnit/CUnit.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <time.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -300,6 +301,197 @@ static void test_event_cap(void)
     st->ops->destroy(st);
 }
 
+/* ---- summaries ---- */
+
+/* A memory store whose run_put notes whether a summary came with it. */
+static const sv_store_ops *g_real_ops;
+static sv_store_ops g_spy_ops;
+static int g_puts, g_puts_with_summary, g_puts_fail;
+
+static int spy_run_put(sv_store *st, const char *run_id, const char *json, const char *summary)
+{
+    g_puts++;
+    g_puts_with_summary += summary != NULL;
+    return g_puts_fail ? -EIO : g_real_ops->run_put(st, run_id, json, summary);
+}
+
+static sv_store *spy_store(void)
+{
+    sv_store *st = NULL;
+    CU_ASSERT_FATAL(sv_store_mem_new(60, &st) == 0);
+    g_real_ops = st->ops;
+    g_spy_ops = *st->ops;
+    g_spy_ops.run_put = spy_run_put;
+    st->ops = &g_spy_ops;
+    g_puts = g_puts_with_summary = g_puts_fail = 0;
+    return st;
+}
+
+static void spy_store_free(sv_store *st)
+{
+    st->ops = g_real_ops;
+    st->ops->destroy(st);
+}
+
+/* The one summary listed, parsed (caller puts); NULL if not exactly one. */
+static json_object *only_summary(sv_store *st)
+{
+    sv_strvec v = {0};
+    json_object *o = NULL;
+    if (st->ops->run_summaries(st, 10, &v) == 0 && v.n == 1)
+        o = json_tokener_parse(v.v[0]);
+    sv_strvec_free(&v);
+    return o;
+}
+
+/* Is the stored summary the run view less result, events and events_dropped
+ * (docs/api.md), member for member and in the same order? */
+static int summary_matches_view(sv_store *st, const char *run_id)
+{
+    json_object *view = NULL, *sum = only_summary(st);
+    int same = 0;
+    if (sum && sv_run_view(st, run_id, &view) == 0) {
+        json_object_object_del(view, "result");
+        json_object_object_del(view, "events");
+        json_object_object_del(view, "events_dropped");
+        const char *a = json_object_to_json_string_ext(sum, JSON_C_TO_STRING_PLAIN);
+        const char *b = json_object_to_json_string_ext(view, JSON_C_TO_STRING_PLAIN);
+        same = strcmp(a, b) == 0;
+        if (!same)
+            fprintf(stderr, "\n    summary %s\n    view    %s\n", a, b);
+    }
+    json_object_put(view);
+    json_object_put(sum);
+    return same;
+}
+
+static const char *summary_status(sv_store *st)
+{
+    static char buf[32];
+    json_object *sum = only_summary(st), *s = NULL;
+    snprintf(buf, sizeof buf, "%s",
+             json_object_object_get_ex(sum, "status", &s) ? json_object_get_string(s) : "?");
+    json_object_put(sum);
+    return buf;
+}
+
+/* The summary is written with the record when it may have changed (status,
+ * error) and left alone by the checkpoints in between. */
+static void test_summary_writes(void)
+{
+    sv_store *st = spy_store();
+    static const sv_node nodes[] = {{.name = "n", .run = NULL, .next = NULL}};
+    static const sv_graph g = {SV_GRAPH_ABI,   .name = "g",  .version = "1",
+                               .nodes = nodes, .n_nodes = 1, .entry = "n"};
+    sv_graph_ent *e = calloc(1, sizeof *e);
+    atomic_init(&e->refs, 1);
+    e->desc = &g;
+    sv_run *r = NULL;
+    CU_ASSERT_EQUAL_FATAL(sv_run_new(st, e, "w", "u", "a", json_object_new_object(), &r), 0);
+    CU_ASSERT_EQUAL(sv_run_store_create(r), 0);
+    CU_ASSERT_STRING_EQUAL(summary_status(st), "queued");
+    CU_ASSERT(summary_matches_view(st, r->id));
+
+    r->status = SV_RUN_RUNNING;
+    r->started_us = sv_now_us();
+    CU_ASSERT_EQUAL(sv_run_save(r), 0);
+    CU_ASSERT(g_puts == 1 && g_puts_with_summary == 1);
+    CU_ASSERT_STRING_EQUAL(summary_status(st), "running");
+    CU_ASSERT(summary_matches_view(st, r->id));
+
+    /* Checkpoints: the record changes, the summary is not sent. */
+    json_object_object_add(r->state, "k", json_object_new_int(1));
+    CU_ASSERT_EQUAL(sv_run_save(r), 0);
+    CU_ASSERT_EQUAL(sv_run_save(r), 0);
+    CU_ASSERT(g_puts == 3 && g_puts_with_summary == 1);
+    CU_ASSERT(summary_matches_view(st, r->id));
+
+    /* An error set while the run goes on (host->fail): sent while it is set. */
+    snprintf(r->err_code, sizeof r->err_code, "partial");
+    snprintf(r->err_message, sizeof r->err_message, "one of two");
+    CU_ASSERT_EQUAL(sv_run_save(r), 0);
+    CU_ASSERT(g_puts == 4 && g_puts_with_summary == 2);
+    CU_ASSERT(summary_matches_view(st, r->id));
+    snprintf(r->err_message, sizeof r->err_message, "two of two");
+    CU_ASSERT_EQUAL(sv_run_save(r), 0);
+    CU_ASSERT(summary_matches_view(st, r->id));
+
+    r->status = SV_RUN_FAILED;
+    r->finished_us = sv_now_us();
+    r->result = json_object_new_string("partial result");
+    CU_ASSERT_EQUAL(sv_run_save(r), 0);
+    CU_ASSERT_STRING_EQUAL(summary_status(st), "failed");
+    CU_ASSERT(summary_matches_view(st, r->id));
+
+    /* A put that fails is retried with the summary by the next save. */
+    r->err_code[0] = '\0';
+    r->status = SV_RUN_SUCCEEDED;
+    int with = g_puts_with_summary;
+    g_puts_fail = 1;
+    CU_ASSERT_EQUAL(sv_run_save(r), -EIO);
+    g_puts_fail = 0;
+    CU_ASSERT_EQUAL(sv_run_save(r), 0);
+    CU_ASSERT_EQUAL(g_puts_with_summary, with + 2);
+    CU_ASSERT_STRING_EQUAL(summary_status(st), "succeeded");
+    CU_ASSERT(summary_matches_view(st, r->id));
+    sv_run_unref(r);
+
+    /* Recovery's failure of a stored record rewrites the summary too. */
+    CU_ASSERT_EQUAL_FATAL(sv_run_new(st, e, "w", "u", "a", json_object_new_object(), &r), 0);
+    CU_ASSERT_EQUAL(sv_run_store_create(r), 0);
+    char *text = NULL;
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_get(st, r->id, &text), 0);
+    json_object *rec = json_tokener_parse(text);
+    free(text);
+    sv_strvec v = {0};
+    CU_ASSERT_EQUAL(sv_run_fail_record(st, rec, "resume_failed", "graph g 1 is not loaded"), 0);
+    json_object_put(rec);
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 10, &v), 0);
+    CU_ASSERT_EQUAL_FATAL(v.n, 2);
+    json_object *sum = json_tokener_parse(v.v[0]), *err = NULL;
+    CU_ASSERT_STRING_EQUAL(sv_run_record_str(sum, "run_id"), r->id);
+    CU_ASSERT_STRING_EQUAL(sv_run_record_str(sum, "status"), "failed");
+    CU_ASSERT_PTR_NOT_NULL(sv_run_record_str(sum, "finished_at"));
+    CU_ASSERT(json_object_object_get_ex(sum, "error", &err) &&
+              strcmp(sv_run_record_str(err, "code"), "resume_failed") == 0);
+    json_object_put(sum);
+    sv_strvec_free(&v);
+    sv_run_unref(r);
+    free(e);
+    spy_store_free(st);
+}
+
+/* GET /v1/runs unfiltered asks the store for `limit` summaries, and looks
+ * further when one of them cannot be read. */
+static void test_list_skips_unreadable(void)
+{
+    sv_store *st = NULL;
+    CU_ASSERT_FATAL(sv_store_mem_new(60, &st) == 0);
+    sv_api api;
+    memset(&api, 0, sizeof api);
+    api.store = st;
+    char id[40], sum[128];
+    for (int i = 0; i < 52; i++) {
+        snprintf(id, sizeof id, "gr_%02d", i);
+        snprintf(sum, sizeof sum, i == 50 ? "{\"run_id\":" : "{\"run_id\":\"%s\"}", id);
+        CU_ASSERT_EQUAL(st->ops->run_create(st, id, "{}", sum, i), 0);
+    }
+    sv_req req = {.method = "GET", .path = "/v1/runs"}; /* no query: limit 50 */
+    sv_resp resp = {0};
+    sv_api_handle(&api, &req, &resp);
+    CU_ASSERT_EQUAL(resp.status, 200);
+    json_object *runs = json_object_object_get(resp.body, "runs");
+    CU_ASSERT_EQUAL_FATAL(json_object_array_length(runs), 50);
+    CU_ASSERT_STRING_EQUAL(sv_run_record_str(json_object_array_get_idx(runs, 0), "run_id"),
+                           "gr_51");
+    CU_ASSERT_STRING_EQUAL(sv_run_record_str(json_object_array_get_idx(runs, 1), "run_id"),
+                           "gr_49");
+    CU_ASSERT_STRING_EQUAL(sv_run_record_str(json_object_array_get_idx(runs, 49), "run_id"),
+                           "gr_01");
+    json_object_put(resp.body);
+    st->ops->destroy(st);
+}
+
 static atomic_int g_fired[8], g_dropped[8];
 
 static void on_timer(void *arg, uint64_t tag, int fired)
@@ -382,6 +574,8 @@ int main(void)
         {"caller ids", test_ids},
         {"JSON error bodies", test_error_body},
         {"event cap 1000", test_event_cap},
+        {"summary written with status and error changes only", test_summary_writes},
+        {"listing looks past an unreadable summary", test_list_skips_unreadable},
         {"timer: order, cancel, free", test_timer},
         {"start while stopping: 503", test_start_while_stopping},
     };

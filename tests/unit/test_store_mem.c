@@ -73,11 +73,21 @@ static int record_is(sv_store *st, const char *id, const char *want)
     return same;
 }
 
+/* Does the store list exactly one summary, `want` (none when NULL)? */
+static int summary_is(sv_store *st, const char *want)
+{
+    sv_strvec v = {0};
+    int rc = st->ops->run_summaries(st, 10, &v);
+    int same = rc == 0 && (want ? v.n == 1 && strcmp(v.v[0], want) == 0 : v.n == 0);
+    sv_strvec_free(&v);
+    return same;
+}
+
 static void test_real_clock(void)
 {
     sv_store *st = NULL;
     CU_ASSERT_FATAL(sv_store_mem_new(86400, &st) == 0);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", "{}", 1), 0);
     CU_ASSERT(record_is(st, "gr_a", "{}"));
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_a", "e", EVENT_CAP), 0);
     st->ops->destroy(st);
@@ -88,17 +98,22 @@ static void test_ttl_run_expires(void)
     int64_t now;
     sv_store *st = new_store(&now);
 
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":1}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":1}", "s1", 1), 0);
     now = TTL_MS - 1;
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":1}"));
+    CU_ASSERT(summary_is(st, "s1"));
     now = TTL_MS;
     char *json = NULL;
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_a", &json), -ENOENT);
     CU_ASSERT_PTR_NULL(json);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}"), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", NULL), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", "s9"), -ENOENT);
+    /* The summary went with the record. */
+    CU_ASSERT(summary_is(st, NULL));
     /* An expired id is free again, and starts with nothing of the old run. */
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":2}", 2), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":2}", "s2", 2), 0);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":2}"));
+    CU_ASSERT(summary_is(st, "s2"));
     int flag = 1;
     CU_ASSERT_EQUAL(st->ops->cancel_get(st, "gr_a", &flag), 0);
     CU_ASSERT_EQUAL(flag, 0);
@@ -113,7 +128,7 @@ static void test_ttl_events_and_cancel_expire(void)
     uint64_t dropped;
     int flag;
 
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", "{}", 1), 0);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_a", "e1", EVENT_CAP), 0);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_a"), 0);
     now = TTL_MS;
@@ -136,9 +151,9 @@ static void test_ttl_refresh_on_write(void)
     uint64_t dropped;
     int flag = 0;
 
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", "{}", 1), 0);
     now = 5000;
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"p\":1}"), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"p\":1}", NULL), 0);
     now = 5000 + TTL_MS - 1;
     CU_ASSERT(record_is(st, "gr_a", "{\"p\":1}"));
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_a", "e1", EVENT_CAP), 0);
@@ -169,7 +184,7 @@ static void test_reclaim_on_access(void)
 
     for (unsigned i = 0; i < 3; i++) {
         run_id(id, i);
-        CU_ASSERT_EQUAL(st->ops->run_create(st, id, "{}", i), 0);
+        CU_ASSERT_EQUAL(st->ops->run_create(st, id, "{}", "{}", i), 0);
         for (int k = 0; k < 10; k++)
             CU_ASSERT_EQUAL(st->ops->event_append(st, id, "ev", EVENT_CAP), 0);
     }
@@ -201,7 +216,7 @@ static void test_reclaim_under_steady_load(void)
     for (unsigned i = 0; i < seconds; i++) {
         now = (int64_t)i * 1000;
         run_id(id, i);
-        CU_ASSERT_EQUAL(st->ops->run_create(st, id, "{}", now * 1000), 0);
+        CU_ASSERT_EQUAL(st->ops->run_create(st, id, "{}", "{}", now * 1000), 0);
         for (int k = 0; k < 5; k++)
             CU_ASSERT_EQUAL(st->ops->event_append(st, id, "ev", EVENT_CAP), 0);
         char *held = NULL;
@@ -216,7 +231,7 @@ static void test_reclaim_under_steady_load(void)
     CU_ASSERT(peak_events <= 5 * (TTL_SEC + 1));
     CU_ASSERT(peak_claims <= TTL_SEC + 1);
     sv_strvec ids = {0};
-    CU_ASSERT_EQUAL(st->ops->run_list(st, 1000, &ids), 0);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 1000, &ids), 0);
     CU_ASSERT(ids.n >= TTL_SEC - 1 && ids.n <= TTL_SEC);
     sv_strvec_free(&ids);
     st->ops->destroy(st);
@@ -235,8 +250,9 @@ static void test_constructor_arguments(void)
     CU_ASSERT_EQUAL(sv_store_mem_counts(NULL, NULL, NULL, NULL, NULL), -EINVAL);
 }
 
-/* Writes keep two runs alive past the others' TTL: the list skips the rest. */
-static void test_run_list_skips_expired(void)
+/* Writes keep two runs alive past the others' TTL: the list skips the rest.
+ * Each run's summary here is its id; the put leaves r2's as it was. */
+static void test_summaries_skip_expired(void)
 {
     int64_t now;
     sv_store *st = new_store(&now);
@@ -244,12 +260,12 @@ static void test_run_list_skips_expired(void)
     static const char *const ids_in[] = {"r1", "r2", "r3", "r4", "r5"};
 
     for (size_t i = 0; i < 5; i++)
-        CU_ASSERT_EQUAL(st->ops->run_create(st, ids_in[i], "{}", (int64_t)i * 100), 0);
+        CU_ASSERT_EQUAL(st->ops->run_create(st, ids_in[i], "{}", ids_in[i], (int64_t)i * 100), 0);
     now = TTL_MS / 2;
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "r2", "{}"), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "r2", "{}", NULL), 0);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "r5", "e", EVENT_CAP), 0);
     now = TTL_MS;
-    CU_ASSERT_EQUAL_FATAL(st->ops->run_list(st, 100, &ids), 0);
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 100, &ids), 0);
     CU_ASSERT_EQUAL_FATAL(ids.n, 2);
     CU_ASSERT_STRING_EQUAL(ids.v[0], "r5");
     CU_ASSERT_STRING_EQUAL(ids.v[1], "r2");
@@ -313,7 +329,7 @@ static void test_many_runs(void)
     for (unsigned i = 0; i < n; i++) {
         run_id(id, i * 2654435761u);
         snprintf(json, sizeof json, "{\"i\":%u}", i);
-        all_created &= st->ops->run_create(st, id, json, (int64_t)i) == 0;
+        all_created &= st->ops->run_create(st, id, json, id, (int64_t)i) == 0;
     }
     CU_ASSERT(all_created);
     CU_ASSERT_EQUAL(count_runs(st), n);
@@ -324,8 +340,9 @@ static void test_many_runs(void)
     }
     CU_ASSERT(all_found);
 
+    /* Each run's summary is its id here. */
     sv_strvec ids = {0};
-    CU_ASSERT_EQUAL_FATAL(st->ops->run_list(st, n, &ids), 0);
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, n, &ids), 0);
     CU_ASSERT_EQUAL_FATAL(ids.n, n);
     int newest_first = 1;
     for (unsigned k = 0; k < n; k++) {
@@ -355,7 +372,7 @@ int main(void)
         {"writes refresh the TTL, reads do not", test_ttl_refresh_on_write},
         {"expired run freed on access", test_reclaim_on_access},
         {"memory bounded under steady load", test_reclaim_under_steady_load},
-        {"run_list skips expired runs", test_run_list_skips_expired},
+        {"summaries skip expired runs", test_summaries_skip_expired},
         {"idempotency claims lapse after the TTL", test_idem_claim_lapses},
         {"queued ids do not expire", test_queue_outlives_ttl},
         {"100000 runs all found", test_many_runs},

@@ -210,15 +210,28 @@ static void test_new_arguments(void)
     }
 }
 
-static const char *const run_keys[] = {"sv:run:gr_t", "sv:ev:gr_t", "sv:evn:gr_t",
-                                       "sv:cancel:gr_t"};
+static const char *const run_keys[] = {"sv:run:gr_t", "sv:ev:gr_t", "sv:evn:gr_t", "sv:cancel:gr_t",
+                                       "sv:sum:gr_t"};
+#define N_RUN_KEYS (sizeof run_keys / sizeof run_keys[0])
 
-/* A run with all four of its keys. */
+/* Is the string at key exactly `want`? */
+static int raw_str_is(redisContext *c, const char *key, const char *want)
+{
+    redisReply *r = c ? redisCommand(c, "GET %s", key) : NULL;
+    int same = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, want) == 0;
+    if (!same)
+        fprintf(stderr, "\n    GET %s: %s, wanted %s\n", key,
+                r && r->type == REDIS_REPLY_STRING ? r->str : "(not a string)", want);
+    freeReplyObject(r);
+    return same;
+}
+
+/* A run with all five of its keys. */
 static sv_store *store_with_run(int64_t ttl_sec)
 {
     sv_store *st = make_store(ttl_sec);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_t", "{}", sv_now_us()), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_t", "{}", "s0", sv_now_us()), 0);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_t", "e1", EVENT_CAP), 0);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_t"), 0);
     return st;
@@ -232,7 +245,7 @@ static void test_ttl_on_every_key(void)
 
     CU_ASSERT_EQUAL(st->ops->idem_claim(st, "ws1:k", "gr_t", &held), 0);
     CU_ASSERT_EQUAL(st->ops->queue_push(st, "gr_t"), 0);
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < N_RUN_KEYS; i++) {
         long long ttl = raw_int(c, "TTL %s", run_keys[i]);
         if (ttl <= 0 || ttl > 100)
             fprintf(stderr, "\n    TTL %s = %lld\n", run_keys[i], ttl);
@@ -244,7 +257,7 @@ static void test_ttl_on_every_key(void)
      * pruning instead. */
     CU_ASSERT_EQUAL(raw_int(c, "TTL sv:queue"), -1);
     CU_ASSERT_EQUAL(raw_int(c, "TTL sv:runs"), -1);
-    CU_ASSERT_EQUAL(raw_int(c, "DBSIZE"), 7);
+    CU_ASSERT_EQUAL(raw_int(c, "DBSIZE"), 8);
     redisFree(c);
     st->ops->destroy(st);
 }
@@ -252,15 +265,15 @@ static void test_ttl_on_every_key(void)
 /* Shorten the run's keys to 50 s of their 100. */
 static void shorten(redisContext *c)
 {
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < N_RUN_KEYS; i++)
         CU_ASSERT_EQUAL(raw_int(c, "PEXPIRE %s 50000", run_keys[i]), 1);
 }
 
-/* Do all four keys have more than 50 s left? */
+/* Do all five keys have more than 50 s left? */
 static int refreshed(redisContext *c)
 {
     int all = 1;
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < N_RUN_KEYS; i++)
         all &= raw_int(c, "PTTL %s", run_keys[i]) > 50000;
     return all;
 }
@@ -268,7 +281,7 @@ static int refreshed(redisContext *c)
 static int untouched(redisContext *c)
 {
     int all = 1;
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < N_RUN_KEYS; i++) {
         long long t = raw_int(c, "PTTL %s", run_keys[i]);
         all &= t > 0 && t <= 50000;
     }
@@ -284,9 +297,15 @@ static void test_writes_refresh_reads_dont(void)
     uint64_t dropped;
     int flag;
 
+    /* A put without a summary refreshes the one there, and keeps it. */
     shorten(c);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_t", "{\"p\":1}"), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_t", "{\"p\":1}", NULL), 0);
     CU_ASSERT(refreshed(c));
+    CU_ASSERT(raw_str_is(c, "sv:sum:gr_t", "s0"));
+    shorten(c);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_t", "{\"p\":1}", "s1"), 0);
+    CU_ASSERT(refreshed(c));
+    CU_ASSERT(raw_str_is(c, "sv:sum:gr_t", "s1"));
     shorten(c);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_t", "e2", EVENT_CAP), 0);
     CU_ASSERT(refreshed(c));
@@ -302,7 +321,7 @@ static void test_writes_refresh_reads_dont(void)
     sv_strvec_free(&v);
     CU_ASSERT_EQUAL(st->ops->cancel_get(st, "gr_t", &flag), 0);
     CU_ASSERT_EQUAL(flag, 1);
-    CU_ASSERT_EQUAL(st->ops->run_list(st, 10, &v), 0);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), 0);
     CU_ASSERT_EQUAL(v.n, 1);
     sv_strvec_free(&v);
     CU_ASSERT(untouched(c));
@@ -322,35 +341,37 @@ static void test_expiry(void)
     int flag = 9, gone = 0;
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", sv_now_us()), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", "sum_a", sv_now_us()), 0);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_a", "e1", EVENT_CAP), 0);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_a"), 0);
     CU_ASSERT_EQUAL(st->ops->idem_claim(st, "ws1:k", "gr_a", &s), 0);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_b", "{}", sv_now_us()), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_b", "{}", "sum_b", sv_now_us()), 0);
     long long deadline = th_mono_ms() + DEADLINE_MS;
     while (!gone && th_mono_ms() < deadline) {
-        CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_b", "{\"alive\":1}"), 0);
+        CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_b", "{\"alive\":1}", NULL), 0);
         gone = raw_int(c, "EXISTS sv:run:gr_a sv:ev:gr_a sv:evn:gr_a sv:cancel:gr_a "
-                          "sv:idem:ws1:k") == 0;
+                          "sv:sum:gr_a sv:idem:ws1:k") == 0;
         if (!gone)
             th_poll_pause();
     }
     CU_ASSERT_FATAL(gone);
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_a", &s), -ENOENT);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}"), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", NULL), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", "sum_a2"), -ENOENT);
+    CU_ASSERT_EQUAL(raw_int(c, "EXISTS sv:sum:gr_a"), 0);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_a", &v, &dropped), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->cancel_get(st, "gr_a", &flag), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_a"), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_a", "e2", EVENT_CAP), -ENOENT);
-    CU_ASSERT_EQUAL(st->ops->run_list(st, 10, &v), 0);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), 0);
     CU_ASSERT_EQUAL_FATAL(v.n, 1);
-    CU_ASSERT_STRING_EQUAL(v.v[0], "gr_b");
+    CU_ASSERT_STRING_EQUAL(v.v[0], "sum_b");
     sv_strvec_free(&v);
     /* The listing dropped the expired id from the index on its way. */
     CU_ASSERT_EQUAL(raw_int(c, "ZCARD sv:runs"), 1);
     /* The claim lapsed, and the id is free again with nothing of the old run. */
     CU_ASSERT_EQUAL(st->ops->idem_claim(st, "ws1:k", "gr_c", &s), 0);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":2}", sv_now_us()), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":2}", "sum_a3", sv_now_us()), 0);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_a", &v, &dropped), 0);
     CU_ASSERT_EQUAL(v.n, 0);
     CU_ASSERT_EQUAL(dropped, 0);
@@ -370,16 +391,76 @@ static void test_list_shows_runs_created_within_ttl(void)
     int64_t now = sv_now_us();
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_old", "{}", now - 20 * 1000000LL), 0);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_mid", "{}", now - 5 * 1000000LL), 0);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_new", "{}", now), 0);
-    CU_ASSERT_EQUAL(st->ops->run_list(st, 10, &v), 0);
+    /* Each run's summary is its id here. */
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_old", "{}", "gr_old", now - 20 * 1000000LL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_mid", "{}", "gr_mid", now - 5 * 1000000LL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_new", "{}", "gr_new", now), 0);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), 0);
     CU_ASSERT_EQUAL_FATAL(v.n, 2);
     CU_ASSERT_STRING_EQUAL(v.v[0], "gr_new");
     CU_ASSERT_STRING_EQUAL(v.v[1], "gr_mid");
     sv_strvec_free(&v);
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_old", &s), 0);
     free(s);
+    st->ops->destroy(st);
+}
+
+/* The listing reads sv:sum:{id}: an id whose summary and record are both
+ * gone leaves the index; one whose record is there without a summary (as a
+ * daemon from before summaries wrote them) is skipped but stays indexed, and
+ * is listed again once a write brings a summary.  Batches of 256 ids. */
+static void test_summaries_from_sum_keys(void)
+{
+    sv_store *st = make_store(100);
+    redisContext *c = raw(0);
+    sv_strvec v = {0};
+    int64_t now = sv_now_us();
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_1", "{}", "s1", now), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_2", "{}", "s2", now + 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_3", "{}", "s3", now + 2), 0);
+    CU_ASSERT(raw_str_is(c, "sv:sum:gr_2", "s2"));
+    raw_do(c, "DEL sv:sum:gr_2");
+    raw_do(c, "DEL sv:run:gr_3 sv:sum:gr_3");
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), 0);
+    CU_ASSERT(v.n == 1 && strcmp(v.v[0], "s1") == 0);
+    sv_strvec_free(&v);
+    CU_ASSERT_EQUAL(raw_int(c, "ZCARD sv:runs"), 2);
+    CU_ASSERT_EQUAL(raw_int(c, "ZRANK sv:runs gr_2"), 1);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_2", "{}", "s2b"), 0);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), 0);
+    CU_ASSERT(v.n == 2 && strcmp(v.v[0], "s2b") == 0 && strcmp(v.v[1], "s1") == 0);
+    sv_strvec_free(&v);
+
+    /* 700 more runs, every third one expired: `max` live ones come back,
+     * newest first, across batches. */
+    char id[40];
+    int created = 1;
+    for (int i = 0; i < 700; i++) {
+        snprintf(id, sizeof id, "gr_b%03d", i);
+        created &= st->ops->run_create(st, id, "{}", id, now + 10 + i) == 0;
+        if (i % 3 == 0)
+            raw_do(c, "DEL sv:run:%s sv:sum:%s", id, id);
+    }
+    CU_ASSERT(created);
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 300, &v), 0);
+    CU_ASSERT_EQUAL_FATAL(v.n, 300);
+    int in_order = 1;
+    for (int i = 699, k = 0; k < 300; i--) {
+        if (i % 3 == 0)
+            continue;
+        snprintf(id, sizeof id, "gr_b%03d", i);
+        in_order &= strcmp(v.v[k++], id) == 0;
+    }
+    CU_ASSERT(in_order);
+    sv_strvec_free(&v);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 1000, &v), 0);
+    CU_ASSERT_EQUAL(v.n, 466 + 2);
+    CU_ASSERT_STRING_EQUAL(v.v[v.n - 1], "s1");
+    sv_strvec_free(&v);
+    CU_ASSERT_EQUAL(raw_int(c, "ZCARD sv:runs"), 466 + 2);
+    redisFree(c);
     st->ops->destroy(st);
 }
 
@@ -391,7 +472,8 @@ static void test_unknown_run_writes_nothing(void)
     redisContext *c = raw(0);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}"), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", NULL), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", "{}"), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_none", "{}", EVENT_CAP), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_none"), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->idem_release(st, "none"), -ENOENT);
@@ -400,7 +482,10 @@ static void test_unknown_run_writes_nothing(void)
     raw_do(c, "RPUSH sv:ev:gr_none old");
     raw_do(c, "SET sv:evn:gr_none 5");
     raw_do(c, "SET sv:cancel:gr_none 1");
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_none", "{}", 1), 0);
+    raw_do(c, "SET sv:sum:gr_none old");
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_none", "{}", "new", 1), 0);
+    CU_ASSERT(raw_str_is(c, "sv:sum:gr_none", "new"));
+    CU_ASSERT(raw_int(c, "TTL sv:sum:gr_none") > 0);
     sv_strvec v = {0};
     uint64_t dropped = 9;
     int flag = 9;
@@ -427,7 +512,7 @@ static void test_password(void)
     snprintf(url, sizeof url, "redis://:%s@127.0.0.1:%d", pw, r.port);
     CU_ASSERT_EQUAL(sv_store_redis_new(url, 10, err, sizeof err, &st), 0);
     if (st) {
-        CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_pw", "{}", 1), 0);
+        CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_pw", "{}", "{}", 1), 0);
         CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_pw", &s), 0);
         free(s);
         st->ops->destroy(st);
@@ -455,7 +540,7 @@ static void test_db_select(void)
     snprintf(url, sizeof url, "redis://127.0.0.1:%d/3", g_redis.port);
     st = make_on(url, 10);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_db", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_db", "{}", "{}", 1), 0);
     CU_ASSERT_EQUAL(st->ops->queue_push(st, "gr_db"), 0);
     CU_ASSERT_EQUAL(raw_int(c3, "EXISTS sv:run:gr_db"), 1);
     CU_ASSERT_EQUAL(raw_int(c3, "LLEN sv:queue"), 1);
@@ -479,7 +564,7 @@ static void test_unix_socket(void)
     snprintf(url, sizeof url, "unix://%s", g_redis.aux_path);
     sv_store *st = make_on(url, 10);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_unix", "{\"u\":1}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_unix", "{\"u\":1}", "{}", 1), 0);
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_unix", &s), 0);
     CU_ASSERT(th_streq(s, "{\"u\":1}"));
     free(s);
@@ -497,10 +582,11 @@ static void all_fail(sv_store *st)
     int f;
 
     CU_ASSERT_EQUAL(st->ops->ping(st), -EIO);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_x", "{}", 1), -EIO);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_x", "{}"), -EIO);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_x", "{}", "{}", 1), -EIO);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_x", "{}", NULL), -EIO);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_x", "{}", "{}"), -EIO);
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_x", &s), -EIO);
-    CU_ASSERT_EQUAL(st->ops->run_list(st, 10, &v), -EIO);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), -EIO);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_x", "e", EVENT_CAP), -EIO);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_x", &v, &d), -EIO);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_x"), -EIO);
@@ -548,7 +634,7 @@ static void test_restart(void)
     snprintf(url, sizeof url, "redis://127.0.0.1:%d", port);
     sv_store *st = make_on(url, 10);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_r", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_r", "{}", "{}", 1), 0);
     fill_pool(st);
 
     /* Down: calls fail, nothing crashes. */
@@ -559,7 +645,7 @@ static void test_restart(void)
     CU_ASSERT_FATAL(th_redis_start_port(port, &r) == 0);
     CU_ASSERT_EQUAL(st->ops->ping(st), 0);
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_r", &s), -ENOENT);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_r", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_r", "{}", "{}", 1), 0);
     fill_pool(st);
 
     /* Restarted with no call in between: the first call meets a dead
@@ -569,7 +655,7 @@ static void test_restart(void)
     int first = st->ops->ping(st);
     CU_ASSERT(first == 0 || first == -EIO);
     CU_ASSERT_EQUAL(st->ops->ping(st), 0);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_r", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_r", "{}", "{}", 1), 0);
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_r", &s), 0);
     free(s);
     st->ops->destroy(st);
@@ -591,7 +677,7 @@ static void test_wrong_reply_shapes(void)
     raw_do(c, "RPUSH sv:run:gr_list a");
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_list", &s), -EIO);
     CU_ASSERT_PTR_NULL(s);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_w", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_w", "{}", "{}", 1), 0);
     raw_do(c, "SET sv:ev:gr_w x");
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_w", "e", EVENT_CAP), -EIO);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_w", &v, &d), -EIO);
@@ -606,8 +692,8 @@ static void test_wrong_reply_shapes(void)
     CU_ASSERT_EQUAL(st->ops->queue_push(st, "gr_w"), -EIO);
     CU_ASSERT_EQUAL(st->ops->queue_pop(st, &s), -EIO);
     raw_do(c, "SET sv:runs x");
-    CU_ASSERT_EQUAL(st->ops->run_list(st, 10, &v), -EIO);
-    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_w2", "{}", 1), -EIO);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), -EIO);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_w2", "{}", "{}", 1), -EIO);
     /* Error replies leave the stream in step: the same connections work. */
     CU_ASSERT_EQUAL(st->ops->ping(st), 0);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_w"), 0);
@@ -745,6 +831,7 @@ int main(void)
         {"writes refresh every key's TTL, reads do not", test_writes_refresh_reads_dont},
         {"run, events, flag and claim expire (TTL 1 s)", test_expiry},
         {"listing shows runs created within the TTL", test_list_shows_runs_created_within_ttl},
+        {"listing reads the summary keys, prunes expired ids", test_summaries_from_sum_keys},
         {"unknown run: no key written, leftovers cleared", test_unknown_run_writes_nothing},
         {"password: right, wrong, missing", test_password},
         {"database selected by /db", test_db_select},
