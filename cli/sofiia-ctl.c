@@ -88,16 +88,21 @@ static double now_sec(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Poll the run until it ends (every 100 ms at first, then up to 1 s); prints
- * the final view.  timeout_sec < 0: no limit. */
+/* Wait for the run to end with long-polls (?wait=, at most 30 s each: no
+ * polling interval, the answer comes when the run ends); prints the final
+ * view.  timeout_sec < 0: no limit. */
 static int wait_run(const sv_ctl *c, const char *id, double timeout_sec)
 {
     char path[256];
-    double start = now_sec(), pause = 0.1;
-    snprintf(path, sizeof path, "/v1/runs/%s", id);
+    double start = now_sec();
+    sv_ctl lp = *c;
     for (;;) {
+        double left = timeout_sec < 0 ? 30 : timeout_sec - (now_sec() - start);
+        long w = left >= 30 ? 30 : left >= 1 ? (long)left : 0;
+        snprintf(path, sizeof path, "/v1/runs/%s?wait=%ld", id, w);
+        lp.timeout_ms = c->timeout_ms + w * 1000; /* the wait is not a slow answer */
         json_object *v = NULL;
-        int rc = call(c, "GET", path, NULL, &v);
+        int rc = call(&lp, "GET", path, NULL, &v);
         if (rc != SV_CTL_OK)
             return rc;
         const char *st = str_at(v, "status");
@@ -114,9 +119,10 @@ static int wait_run(const sv_ctl *c, const char *id, double timeout_sec)
                     timeout_sec);
             return SV_CTL_WAIT_TIMEOUT;
         }
-        struct timespec ts = {0, (long)(pause * 1e9)};
-        nanosleep(&ts, NULL);
-        pause = pause * 1.5 > 1.0 ? 1.0 : pause * 1.5;
+        if (w == 0) { /* under a second left: look again shortly */
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
     }
 }
 

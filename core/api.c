@@ -1,12 +1,17 @@
 /* api.c - see api.h.  Handlers run on the HTTP thread and never block: every
- * store call is a memory (or, later, one Redis) round trip. */
+ * store call is a memory access or one Redis round trip, and a request that
+ * waits (?wait=) is parked, not held. */
+#include "sv_build.h" /* PACKAGE_VERSION */
+
 #include "api.h"
 #include "log.h"
+#include "metrics.h"
 #include "run.h"
 #include "schema.h"
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +19,7 @@
 #define SV_LIST_DEFAULT 50
 #define SV_LIST_MAX 1000
 #define SV_LIST_SCAN 10000 /* newest runs a filtered listing examines (summaries parsed) */
+#define SV_WAIT_MAX_SEC 60 /* longest ?wait= (proxies cut idle requests at about that) */
 
 int sv_api_valid_id(const char *s)
 {
@@ -71,6 +77,21 @@ static void get_readyz(sv_api *api, sv_resp *resp)
     json_object_object_add(o, "store", json_object_new_string(api->store->ops->name));
     json_object_object_add(o, "graphs", json_object_new_int((int)n));
     reply(resp, 200, o);
+}
+
+static void get_metrics(sv_api *api, sv_resp *resp)
+{
+    sv_metrics_src src = {.version = PACKAGE_VERSION,
+                          .store = api->store,
+                          .exec = api->exec,
+                          .gw = api->gw,
+                          .reg = api->reg,
+                          .watch = api->watch};
+    if (sv_metrics_render(&src, &resp->text) < 0) {
+        sv_resp_error(resp, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    resp->status = 200;
 }
 
 /* Parse a request body: any Content-Type, a JSON object, bounded nesting. */
@@ -324,19 +345,83 @@ out:
     sv_graph_ent_unref(e);
 }
 
-static void get_run(sv_api *api, const char *id, sv_resp *resp)
+/* A whole number in [lo, hi] from a query argument; -1 and a 400 if not. */
+static int query_num(const sv_req *req, const char *name, long lo, long hi, long *out,
+                     sv_resp *resp)
 {
+    const char *v = sv_req_query(req, name);
+    char *end = NULL, msg[160];
+    if (!v)
+        return 0;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || errno || n < lo || n > hi) {
+        snprintf(msg, sizeof msg, "%s must be a whole number %ld..%ld", name, lo, hi);
+        sv_resp_error(resp, 400, "invalid_request", msg, name);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* Has the view what the waiting caller is waiting for? */
+static int wait_over(json_object *view, long since)
+{
+    int s = sv_run_status_parse(str_of(view, "status"));
+    if (s < 0 || sv_run_status_final((sv_run_status)s))
+        return 1;
+    if (since < 0)
+        return 0;
+    json_object *ev = NULL, *dropped = NULL;
+    json_object_object_get_ex(view, "events", &ev);
+    json_object_object_get_ex(view, "events_dropped", &dropped);
+    return json_object_get_int64(dropped) + (int64_t)json_object_array_length(ev) > since;
+}
+
+/* GET /v1/runs/{id}[?wait=SEC[&since=N]]: with wait, a run not over (and
+ * with no event past the first `since`) parks the request until it is, or
+ * until SEC pass; each wake reads the view again. */
+static void get_run(sv_api *api, const sv_req *req, const char *id, sv_resp *resp)
+{
+    static const char *const allowed[] = {"wait", "since", NULL};
     json_object *view = NULL;
+    long wait_sec = 0, since = -1;
+    char bad[64], msg[192];
+    if (sv_req_unknown_query(req, allowed, bad, sizeof bad)) {
+        snprintf(msg, sizeof msg, "unknown query parameter \"%s\"; allowed: wait, since", bad);
+        sv_resp_error(resp, 400, "invalid_request", msg, bad);
+        return;
+    }
+    if (query_num(req, "wait", 0, SV_WAIT_MAX_SEC, &wait_sec, resp) < 0 ||
+        query_num(req, "since", 0, LONG_MAX, &since, resp) < 0)
+        return;
     int rc = sv_run_id_valid(id) ? sv_run_view(api->store, id, &view) : -ENOENT;
     if (rc == -ENOENT) {
-        char msg[160];
         snprintf(msg, sizeof msg, "no run with id \"%.40s\" (runs expire after RUN_TTL_SEC)", id);
         sv_resp_error(resp, 404, "run_not_found", msg, NULL);
-    } else if (rc < 0) {
-        store_down(resp, rc);
-    } else {
-        reply(resp, 200, view);
+        return;
     }
+    if (rc < 0) {
+        store_down(resp, rc);
+        return;
+    }
+    if (wait_sec > 0 && api->watch && !atomic_load(&api->stopping) && !wait_over(view, since)) {
+        int64_t now = sv_mono_ms();
+        if (*req->park_deadline == 0)
+            *req->park_deadline = now + wait_sec * 1000;
+        if (now < *req->park_deadline) {
+            /* Suspended before it is registered: a wake must find it parked. */
+            sv_http_park(req, resp);
+            if (sv_watch_add(api->watch, id, req->conn, since >= 0 ? SV_WATCH_ANY : SV_WATCH_FINAL,
+                             *req->park_deadline) < 0) {
+                *req->park_deadline = 1; /* stopping, or no memory: answer when called again */
+                sv_http_wake(req->conn);
+            }
+            json_object_put(view);
+            return;
+        }
+    }
+    reply(resp, 200, view);
 }
 
 static void cancel_reply(sv_resp *resp, const char *id, int status, const char *s)
@@ -505,6 +590,8 @@ void sv_api_handle(void *app, const sv_req *req, sv_resp *resp)
         json_object_object_add(o, "status", json_object_new_string("ok"));
         return reply(resp, 200, o);
     }
+    if (strcmp(p, "/metrics") == 0)
+        return get ? get_metrics(api, resp) : method_not_allowed(resp, "GET");
     if (strcmp(p, "/readyz") == 0)
         return get ? get_readyz(api, resp) : method_not_allowed(resp, "GET");
     if (strcmp(p, "/v1/graphs") == 0)
@@ -515,7 +602,7 @@ void sv_api_handle(void *app, const sv_req *req, sv_resp *resp)
         return get ? list_runs(api, req, resp) : method_not_allowed(resp, "GET");
     if (split2(p, "/v1/runs/", id, sizeof id, &tail)) {
         if (!*tail)
-            return get ? get_run(api, id, resp) : method_not_allowed(resp, "GET");
+            return get ? get_run(api, req, id, resp) : method_not_allowed(resp, "GET");
         if (strcmp(tail, "/cancel") == 0)
             return post ? post_cancel(api, id, resp) : method_not_allowed(resp, "POST");
     }

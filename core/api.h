@@ -9,9 +9,11 @@
 
 #include "config.h"
 #include "executor.h"
+#include "gateway.h"
 #include "http.h"
 #include "registry.h"
 #include "store.h"
+#include "watch.h"
 
 typedef struct sv_api {
     const sv_config *cfg;
@@ -19,7 +21,9 @@ typedef struct sv_api {
     sv_registry *reg;
     sv_exec *exec;
     const sv_host *host;
-    atomic_int stopping; /* shutting down: no new runs */
+    sv_watch *watch;     /* requests waiting on runs (?wait=) */
+    sv_gateway *gw;      /* for /metrics */
+    atomic_int stopping; /* shutting down: no new runs, no new waits */
 } sv_api;
 
 /* The sv_http_handler: app is an sv_api. */

@@ -14,6 +14,10 @@
 struct sv_exec {
     sv_store *store;
     char node_id[65]; /* "" = no ownership tracking (embedded store) */
+    void (*notify)(void *arg, const char *run_id, int final);
+    void *notify_arg;
+    /* /metrics: relaxed counters, read without stopping anyone */
+    atomic_uint_fast64_t n_started, n_resumed, n_nodes, n_end[3];
     sv_timer *timer;
     pthread_t *threads;
     int n_threads;
@@ -21,6 +25,7 @@ struct sv_exec {
     pthread_cond_t qcond;  /* work arrived or stopping */
     pthread_cond_t idle;   /* a worker finished a node */
     sv_run *head, *tail;
+    size_t queued; /* runs in the queue */
     int busy;
     int stopping;
     pthread_mutex_t mlock; /* the live-run map */
@@ -90,6 +95,7 @@ static void enqueue(sv_exec *ex, sv_run *r)
     else
         ex->head = r;
     ex->tail = r;
+    ex->queued++;
     pthread_cond_signal(&ex->qcond);
     pthread_mutex_unlock(&ex->qlock);
 }
@@ -201,6 +207,7 @@ static void mark_final(sv_run *r, sv_run_status status)
 static void publish_final(sv_exec *ex, sv_run *r)
 {
     sv_run_status status = r->status;
+    atomic_fetch_add_explicit(&ex->n_end[status - SV_RUN_SUCCEEDED], 1, memory_order_relaxed);
     json_object *d = json_object_new_object();
     json_object_object_add(d, "status", json_object_new_string(sv_run_status_name(status)));
     json_object_object_add(d, "duration_ms",
@@ -209,6 +216,8 @@ static void publish_final(sv_exec *ex, sv_run *r)
         json_object_object_add(d, "error_code", json_object_new_string(r->err_code));
     sv_run_event(r, "run_end", NULL, d);
     sv_run_save(r);
+    if (ex->notify)
+        ex->notify(ex->notify_arg, r->id, 1);
     if (ex->node_id[0])
         ex->store->ops->owned_del(ex->store, ex->node_id, r->id);
     log_run_end(r);
@@ -295,6 +304,7 @@ static void step_run(sv_exec *ex, sv_run *r)
     pthread_mutex_unlock(&r->lock);
     const sv_graph *g = r->graph->desc;
     if (started) {
+        atomic_fetch_add_explicit(&ex->n_started, 1, memory_order_relaxed);
         json_object *d = json_object_new_object();
         json_object_object_add(d, "graph", json_object_new_string(g->name));
         json_object_object_add(d, "graph_version", json_object_new_string(g->version));
@@ -316,6 +326,7 @@ static void step_run(sv_exec *ex, sv_run *r)
     }
     const sv_node *node = r->node;
     r->nodes_started++;
+    atomic_fetch_add_explicit(&ex->n_nodes, 1, memory_order_relaxed);
     sv_run_event(r, "node_start", node->name, NULL);
     int64_t t0 = sv_mono_ms();
     sv_step step = {.next = node->next, .delay_ms = 0};
@@ -379,6 +390,7 @@ static void *worker_main(void *arg)
         ex->head = r->q_next;
         if (!ex->head)
             ex->tail = NULL;
+        ex->queued--;
         r->q_next = NULL;
         ex->busy++;
         pthread_mutex_unlock(&ex->qlock);
@@ -402,6 +414,13 @@ int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out)
     ex->store = cfg->store;
     if (cfg->node_id)
         snprintf(ex->node_id, sizeof ex->node_id, "%s", cfg->node_id);
+    ex->notify = cfg->notify;
+    ex->notify_arg = cfg->notify_arg;
+    atomic_init(&ex->n_started, 0);
+    atomic_init(&ex->n_resumed, 0);
+    atomic_init(&ex->n_nodes, 0);
+    for (int i = 0; i < 3; i++)
+        atomic_init(&ex->n_end[i], 0);
     pthread_mutex_init(&ex->qlock, NULL);
     pthread_mutex_init(&ex->mlock, NULL);
     pthread_cond_init(&ex->qcond, NULL);
@@ -434,6 +453,8 @@ static void take(sv_exec *ex, sv_run *r)
 {
     json_object *t = NULL, *o = NULL;
     r->exec = ex;
+    r->notify = ex->notify;
+    r->notify_arg = ex->notify_arg;
     map_add(ex, r);
     if (r->graph->has_overall_timeout && json_object_object_get_ex(r->input, "timeouts", &t) &&
         json_object_object_get_ex(t, "overall_sec", &o)) {
@@ -472,6 +493,7 @@ int sv_exec_submit(sv_exec *ex, sv_run *r)
 
 int sv_exec_resume(sv_exec *ex, sv_run *r)
 {
+    atomic_fetch_add_explicit(&ex->n_resumed, 1, memory_order_relaxed);
     take(ex, r);
     return 0;
 }
@@ -524,6 +546,22 @@ size_t sv_exec_live(sv_exec *ex)
     size_t n = ex->live;
     pthread_mutex_unlock(&ex->mlock);
     return n;
+}
+
+void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out)
+{
+    out->started = atomic_load_explicit(&ex->n_started, memory_order_relaxed);
+    out->resumed = atomic_load_explicit(&ex->n_resumed, memory_order_relaxed);
+    out->nodes = atomic_load_explicit(&ex->n_nodes, memory_order_relaxed);
+    out->succeeded = atomic_load_explicit(&ex->n_end[0], memory_order_relaxed);
+    out->failed = atomic_load_explicit(&ex->n_end[1], memory_order_relaxed);
+    out->cancelled = atomic_load_explicit(&ex->n_end[2], memory_order_relaxed);
+    out->live = sv_exec_live(ex);
+    pthread_mutex_lock(&ex->qlock);
+    out->runnable = ex->queued;
+    out->busy_workers = (size_t)ex->busy;
+    out->workers = (size_t)ex->n_threads;
+    pthread_mutex_unlock(&ex->qlock);
 }
 
 static void stop_in_flight(sv_exec *ex)

@@ -21,6 +21,9 @@ typedef struct sv_exec_cfg {
      * node's owned set (store.h) so that another instance can resume them.
      * NULL with the embedded store. */
     const char *node_id;
+    /* Told when a run of this executor adds an event or ends (run.h). */
+    void (*notify)(void *arg, const char *run_id, int final);
+    void *notify_arg;
 } sv_exec_cfg;
 
 int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out);
@@ -58,6 +61,15 @@ int sv_exec_cancel(sv_exec *ex, const char *run_id, sv_run_status *status);
 
 /* Live runs (queued, running or waiting) in this process. */
 size_t sv_exec_live(sv_exec *ex);
+
+/* Counts since start and gauges now, for /metrics. */
+typedef struct sv_exec_stats {
+    uint64_t started, resumed;             /* runs that began here; runs taken over */
+    uint64_t succeeded, failed, cancelled; /* runs that ended here */
+    uint64_t nodes;                        /* nodes executed */
+    size_t live, runnable, busy_workers, workers;
+} sv_exec_stats;
+void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out);
 
 /*
  * Stop: take no new node, let nodes in flight finish for up to grace_ms,

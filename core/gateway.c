@@ -29,6 +29,7 @@ struct sv_gateway {
     int64_t timeout_ms;
     int max_attempts;
     int64_t base_ms, cap_ms;
+    atomic_uint_fast64_t n_ok, n_failed, n_error, total_ms;
 };
 
 /* What became of one attempt, in the terms of sv_gw_attempt and sv_error. */
@@ -163,6 +164,10 @@ int sv_gateway_new(const sv_gateway_cfg *cfg, sv_gateway **out)
         rc = -ENOMEM;
         goto out;
     }
+    atomic_init(&gw->n_ok, 0);
+    atomic_init(&gw->n_failed, 0);
+    atomic_init(&gw->n_error, 0);
+    atomic_init(&gw->total_ms, 0);
     size_t blen = strlen(cfg->base_url);
     while (blen > 0 && cfg->base_url[blen - 1] == '/')
         blen--;
@@ -455,6 +460,25 @@ static void report(const sv_gw_call *c, int attempt, const struct verdict *v,
     sv_log(SV_LEVEL_INFO, "tool_call", f);
 }
 
+static void count(sv_gateway *gw, const struct verdict *v, const struct sv_gw_xfer *x)
+{
+    atomic_uint_fast64_t *n = strcmp(v->status, "succeeded") == 0 ? &gw->n_ok
+                              : strcmp(v->status, "failed") == 0  ? &gw->n_failed
+                                                                  : &gw->n_error;
+    atomic_fetch_add_explicit(n, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&gw->total_ms,
+                              (uint_fast64_t)(x->duration_ms > 0 ? x->duration_ms : 0),
+                              memory_order_relaxed);
+}
+
+void sv_gateway_stats(sv_gateway *gw, sv_gw_stats *out)
+{
+    out->succeeded = atomic_load_explicit(&gw->n_ok, memory_order_relaxed);
+    out->failed = atomic_load_explicit(&gw->n_failed, memory_order_relaxed);
+    out->error = atomic_load_explicit(&gw->n_error, memory_order_relaxed);
+    out->duration_ms = atomic_load_explicit(&gw->total_ms, memory_order_relaxed);
+}
+
 static int cancel_requested(const sv_gw_call *c)
 {
     return c->cancel && atomic_load(c->cancel) != 0;
@@ -537,6 +561,7 @@ int sv_gateway_call(sv_gateway *gw, const sv_gw_call *call, json_object **data, 
                            &x);
         judge(&v, &x, limit);
         report(call, attempt, &v, &x, req, req_len);
+        count(gw, &v, &x);
 
         if (v.kind == V_OK) {
             if (data)

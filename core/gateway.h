@@ -50,6 +50,14 @@ typedef struct sv_gw_call {
     void *arg;
 } sv_gw_call;
 
+/* Attempts made since start, by outcome (sv_gw_attempt.status), for
+ * /metrics. */
+typedef struct sv_gw_stats {
+    uint64_t succeeded, failed, error;
+    uint64_t duration_ms; /* of all attempts */
+} sv_gw_stats;
+void sv_gateway_stats(sv_gateway *gw, sv_gw_stats *out);
+
 /* Create the client; copies the strings in cfg.  0 or -errno. */
 int sv_gateway_new(const sv_gateway_cfg *cfg, sv_gateway **out);
 void sv_gateway_free(sv_gateway *gw);

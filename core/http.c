@@ -31,6 +31,7 @@ typedef struct sv_conn_state {
     char *buf;
     size_t len, cap;
     int too_large;
+    int64_t park_deadline;
 } sv_conn_state;
 
 void sv_resp_error(sv_resp *resp, int status, const char *code, const char *message,
@@ -92,7 +93,9 @@ static MHD_Result send_resp(struct MHD_Connection *conn, sv_resp *resp)
 {
     size_t len = 0;
     const char *text = "{}";
-    if (resp->body)
+    if (resp->text)
+        len = strlen(text = resp->text);
+    else if (resp->body)
         text = json_object_to_json_string_length(
             resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     else
@@ -101,7 +104,8 @@ static MHD_Result send_resp(struct MHD_Connection *conn, sv_resp *resp)
         MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
     MHD_Result ret = MHD_NO;
     if (r) {
-        MHD_add_response_header(r, "Content-Type", "application/json");
+        MHD_add_response_header(r, "Content-Type",
+                                resp->text ? "text/plain; version=0.0.4" : "application/json");
         MHD_add_response_header(r, "Cache-Control", "no-store");
         if (resp->allow[0])
             MHD_add_response_header(r, "Allow", resp->allow);
@@ -112,7 +116,20 @@ static MHD_Result send_resp(struct MHD_Connection *conn, sv_resp *resp)
     }
     json_object_put(resp->body);
     resp->body = NULL;
+    free(resp->text);
+    resp->text = NULL;
     return ret;
+}
+
+void sv_http_park(const sv_req *req, sv_resp *resp)
+{
+    MHD_suspend_connection(req->conn);
+    resp->parked = 1;
+}
+
+void sv_http_wake(void *conn)
+{
+    MHD_resume_connection(conn);
 }
 
 static MHD_Result send_error(struct MHD_Connection *conn, int status, const char *code,
@@ -194,10 +211,15 @@ static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char 
                   .method = method,
                   .path = url,
                   .body = st->buf ? st->buf : "",
-                  .body_len = st->len};
+                  .body_len = st->len,
+                  .park_deadline = &st->park_deadline};
     sv_resp resp = {.status = 500};
     h->cfg.handler(h->cfg.app, &req, &resp);
-    if (!resp.body)
+    if (resp.parked) {
+        json_object_put(resp.body);
+        return MHD_YES; /* called again once woken */
+    }
+    if (!resp.body && !resp.text)
         sv_resp_error(&resp, 500, "internal", "the handler produced no answer", NULL);
     return send_resp(conn, &resp);
 }
@@ -236,8 +258,10 @@ int sv_http_start(const sv_http_cfg *cfg, sv_http **out)
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     struct sockaddr *sa;
-    /* ITC lets sv_http_quiesce stop accepting while requests finish. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    /* ITC lets sv_http_quiesce stop accepting while requests finish, and a
+     * woken request be handled at once. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
     sv_http *h = calloc(1, sizeof *h);
     *out = NULL;
     if (!h)

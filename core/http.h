@@ -1,7 +1,8 @@
 /*
  * http.h - the HTTP transport on libmicrohttpd: one internal polling thread
  * (epoll), request bodies gathered up to a limit (413 beyond it), the
- * Bearer check, JSON responses.  What each path means is api.c's business.
+ * Bearer check, JSON responses, and requests parked (suspended) while they
+ * wait for something.  What each path means is api.c's business.
  */
 #ifndef SV_HTTP_H
 #define SV_HTTP_H
@@ -18,6 +19,9 @@ typedef struct sv_req {
     const char *path;
     const char *body; /* NUL-terminated; may hold NULs inside */
     size_t body_len;
+    /* Kept across parks (sv_http_park): 0 the first time the handler sees
+     * the request; the handler may keep a deadline there. */
+    int64_t *park_deadline;
 } sv_req;
 
 typedef struct sv_resp {
@@ -26,6 +30,8 @@ typedef struct sv_resp {
     char allow[64];    /* Allow header for 405 */
     char extra_name[64];
     char extra_value[128];
+    int parked; /* set by sv_http_park: no answer now */
+    char *text; /* owned (malloc'd); when set, sent as Prometheus text instead of body */
 } sv_resp;
 
 typedef void (*sv_http_handler)(void *app, const sv_req *req, sv_resp *resp);
@@ -53,6 +59,16 @@ const char *sv_req_query(const sv_req *req, const char *name);
 /* Is there a query argument not in allowed (NULL-terminated)?  1 and its
  * name in bad, or 0. */
 int sv_req_unknown_query(const sv_req *req, const char *const *allowed, char *bad, size_t len);
+
+/*
+ * Park the request instead of answering (from the handler only): its
+ * connection is suspended, holding no thread, until sv_http_wake(req->conn);
+ * then the handler is called again with the same request and may answer or
+ * park again.  Whoever is to wake it must be told after this call.
+ */
+void sv_http_park(const sv_req *req, sv_resp *resp);
+/* Wake a parked request; any thread, exactly once per park. */
+void sv_http_wake(void *conn);
 
 /* Fill resp with the error body {"error":{"code","message"[,"details":{"field"}]}}. */
 void sv_resp_error(sv_resp *resp, int status, const char *code, const char *message,

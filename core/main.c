@@ -15,6 +15,7 @@
 #include "registry.h"
 #include "store.h"
 #include "util.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -69,9 +70,22 @@ typedef struct sv_daemon {
     sv_exec *exec;
     sv_http *http;
     sv_recover *recover;
+    sv_watch *watch;
     char node_id[65];
     sv_api api;
 } sv_daemon;
+
+/* The watch's callbacks: run.h's notify and watch.h's wake. */
+static void notify_watch(void *arg, const char *run_id, int final)
+{
+    sv_watch_notify(arg, run_id, final);
+}
+
+static void wake_request(void *arg, void *conn)
+{
+    (void)arg;
+    sv_http_wake(conn);
+}
 
 /* This instance's name in a shared store: the configured one, which lets a
  * restarted daemon pick its own runs up at once, or a random one. */
@@ -134,9 +148,16 @@ static int start(sv_daemon *d)
     rc = sv_registry_watch(d->reg, cfg->plugin_scan_ms);
     if (rc < 0)
         return rc;
+    /* With a shared store, a run may change on another instance: waiting
+     * requests then look at the store every second as well. */
+    rc = sv_watch_new(wake_request, NULL, d->store->ops->durable ? 1000 : 0, &d->watch);
+    if (rc < 0)
+        return rc;
     sv_exec_cfg ecfg = {.threads = cfg->worker_threads,
                         .store = d->store,
-                        .node_id = d->store->ops->durable ? d->node_id : NULL};
+                        .node_id = d->store->ops->durable ? d->node_id : NULL,
+                        .notify = notify_watch,
+                        .notify_arg = d->watch};
     rc = sv_exec_new(&ecfg, &d->exec);
     if (rc < 0)
         return rc;
@@ -154,8 +175,13 @@ static int start(sv_daemon *d)
             return rc;
         }
     }
-    d->api = (sv_api){
-        .cfg = cfg, .store = d->store, .reg = d->reg, .exec = d->exec, .host = sv_host_table()};
+    d->api = (sv_api){.cfg = cfg,
+                      .store = d->store,
+                      .reg = d->reg,
+                      .exec = d->exec,
+                      .host = sv_host_table(),
+                      .watch = d->watch,
+                      .gw = d->gw};
     sv_http_cfg hcfg = {.host = cfg->listen_host,
                         .port = cfg->listen_port,
                         .max_body_bytes = cfg->max_body_bytes,
@@ -185,12 +211,15 @@ static void stop(sv_daemon *d)
 {
     atomic_store(&d->api.stopping, 1);
     sv_http_quiesce(d->http);
+    /* Requests waiting on runs are answered now, with the view as it is. */
+    sv_watch_wake_all(d->watch);
     sv_recover_quiesce(d->recover);
     sv_exec_shutdown(d->exec, d->cfg.shutdown_grace_ms);
     /* Runs left unfinished stay owned by this node: ending its heartbeat
      * now lets another instance (or this one, restarted) resume them. */
     sv_recover_stop(d->recover, 1);
     sv_http_stop(d->http);
+    sv_watch_free(d->watch);
     sv_exec_free(d->exec);
     sv_registry_free(d->reg);
     sv_gateway_free(d->gw);

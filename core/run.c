@@ -390,7 +390,10 @@ int sv_run_event_to(sv_store *st, const char *run_id, const char *type, const ch
 
 int sv_run_event(sv_run *r, const char *type, const char *node, json_object *details)
 {
-    return sv_run_event_to(r->store, r->id, type, node, details);
+    int rc = sv_run_event_to(r->store, r->id, type, node, details);
+    if (rc == 0 && r->notify)
+        r->notify(r->notify_arg, r->id, 0);
+    return rc;
 }
 
 int sv_run_fail_record(sv_store *st, json_object *record, const char *code, const char *message)

@@ -71,7 +71,11 @@ typedef struct sv_run {
     size_t deadline_slot; /* its deadline's timer entry */
     atomic_int refs;
     sv_store *store;
-    void *exec;              /* the executor running it */
+    void *exec; /* the executor running it */
+    /* Told of each event (final 0) and of the saved end (final 1): what
+     * wakes the requests waiting on the run (watch.h).  NULL = nobody. */
+    void (*notify)(void *arg, const char *run_id, int final);
+    void *notify_arg;
     struct sv_run *q_next;   /* runnable queue link (executor) */
     struct sv_run *map_next; /* live-run map chain (executor) */
 } sv_run;

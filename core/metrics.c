@@ -1,0 +1,110 @@
+/* metrics.c - see metrics.h. */
+#include "metrics.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct text {
+    char *p;
+    size_t n, cap;
+    int failed;
+} text;
+
+static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(text *t, const char *fmt, ...)
+{
+    va_list ap;
+    for (int tries = 0; tries < 2 && !t->failed; tries++) {
+        va_start(ap, fmt);
+        int need = vsnprintf(t->p ? t->p + t->n : NULL, t->p ? t->cap - t->n : 0, fmt, ap);
+        va_end(ap);
+        if (need < 0) {
+            t->failed = 1;
+            return;
+        }
+        if (t->p && t->n + (size_t)need < t->cap) {
+            t->n += (size_t)need;
+            return;
+        }
+        size_t cap = t->cap ? t->cap : 4096;
+        while (cap <= t->n + (size_t)need)
+            cap *= 2;
+        char *p = realloc(t->p, cap);
+        if (!p) {
+            t->failed = 1;
+            return;
+        }
+        t->p = p;
+        t->cap = cap;
+    }
+}
+
+/* HELP and TYPE lines of one metric. */
+static void head(text *t, const char *name, const char *type, const char *help)
+{
+    put(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void one(text *t, const char *name, const char *type, const char *help, uint64_t v)
+{
+    head(t, name, type, help);
+    put(t, "%s %llu\n", name, (unsigned long long)v);
+}
+
+int sv_metrics_render(const sv_metrics_src *src, char **out)
+{
+    text t = {0};
+    sv_exec_stats ex;
+    sv_gw_stats gw;
+    sv_exec_stats_get(src->exec, &ex);
+    sv_gateway_stats(src->gw, &gw);
+    json_object *list = sv_registry_list(src->reg);
+    size_t graphs = json_object_array_length(json_object_object_get(list, "graphs"));
+    json_object_put(list);
+
+    head(&t, "sofiia_build_info", "gauge", "Version and run store of this daemon.");
+    put(&t, "sofiia_build_info{version=\"%s\",store=\"%s\"} 1\n", src->version,
+        src->store->ops->name);
+    one(&t, "sofiia_graphs_loaded", "gauge", "Graphs that can be started.", graphs);
+    one(&t, "sofiia_runs_started_total", "counter", "Runs whose first node began here.",
+        ex.started);
+    one(&t, "sofiia_runs_resumed_total", "counter",
+        "Runs taken over here from a stopped or dead instance.", ex.resumed);
+    head(&t, "sofiia_runs_finished_total", "counter", "Runs that ended here, by final status.");
+    put(&t,
+        "sofiia_runs_finished_total{status=\"succeeded\"} %llu\n"
+        "sofiia_runs_finished_total{status=\"failed\"} %llu\n"
+        "sofiia_runs_finished_total{status=\"cancelled\"} %llu\n",
+        (unsigned long long)ex.succeeded, (unsigned long long)ex.failed,
+        (unsigned long long)ex.cancelled);
+    one(&t, "sofiia_nodes_executed_total", "counter", "Graph nodes executed.", ex.nodes);
+    one(&t, "sofiia_runs_live", "gauge", "Runs queued, running or waiting in this process.",
+        ex.live);
+    one(&t, "sofiia_runs_runnable", "gauge", "Runs ready for a node, waiting for a worker.",
+        ex.runnable);
+    one(&t, "sofiia_workers", "gauge", "Worker threads (WORKER_THREADS).", ex.workers);
+    one(&t, "sofiia_workers_busy", "gauge", "Worker threads executing a node now.",
+        ex.busy_workers);
+    head(&t, "sofiia_tool_call_attempts_total", "counter",
+         "Attempts of tool calls to the router, by outcome.");
+    put(&t,
+        "sofiia_tool_call_attempts_total{status=\"succeeded\"} %llu\n"
+        "sofiia_tool_call_attempts_total{status=\"failed\"} %llu\n"
+        "sofiia_tool_call_attempts_total{status=\"error\"} %llu\n",
+        (unsigned long long)gw.succeeded, (unsigned long long)gw.failed,
+        (unsigned long long)gw.error);
+    head(&t, "sofiia_tool_call_attempt_seconds_total", "counter",
+         "Time spent in tool call attempts.");
+    put(&t, "sofiia_tool_call_attempt_seconds_total %.3f\n", (double)gw.duration_ms / 1000.0);
+    one(&t, "sofiia_waiting_requests", "gauge", "GET /v1/runs/{id}?wait= requests parked now.",
+        sv_watch_count(src->watch));
+    if (t.failed) {
+        free(t.p);
+        return -ENOMEM;
+    }
+    *out = t.p;
+    return 0;
+}

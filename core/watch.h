@@ -1,0 +1,44 @@
+/*
+ * watch.h - requests waiting on a run (GET /v1/runs/{id}?wait=): parked
+ * HTTP connections, no thread each.  A waiter is woken, once, when the run
+ * changes in this process, when it is due for a look at the store (a run
+ * executed by another instance changes only there), or at its deadline;
+ * the woken request then decides again whether to answer or wait on.
+ */
+#ifndef SV_WATCH_H
+#define SV_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sv_watch sv_watch;
+
+/* What wakes a waiter besides its deadline: the run's end only, or any new
+ * event too. */
+enum { SV_WATCH_FINAL = 0, SV_WATCH_ANY = 1 };
+
+/* wake(arg, conn) resumes a parked request; called without locks held, on
+ * the notifying thread or the watch's own.  recheck_ms > 0: also wake every
+ * waiter that often, for changes made by other instances. */
+int sv_watch_new(void (*wake)(void *arg, void *conn), void *arg, int64_t recheck_ms,
+                 sv_watch **out);
+
+/* Park conn (already suspended) on run_id until deadline_mono_ms.  -ENOMEM:
+ * the caller must answer at once instead. */
+int sv_watch_add(sv_watch *w, const char *run_id, void *conn, int what, int64_t deadline_mono_ms);
+
+/* The run changed here: final = it has ended (its final record is saved),
+ * else an event was added. */
+void sv_watch_notify(sv_watch *w, const char *run_id, int final);
+
+/* Wake every waiter now (a stop: parked connections must be resumed before
+ * the HTTP server stops).  New waiters are refused from then on. */
+void sv_watch_wake_all(sv_watch *w);
+
+/* Waiters parked now. */
+size_t sv_watch_count(sv_watch *w);
+
+/* Stops the thread; call after sv_watch_wake_all and the HTTP server's stop. */
+void sv_watch_free(sv_watch *w);
+
+#endif
