@@ -105,18 +105,18 @@ static int wait_run(const sv_ctl *c, const char *id, double timeout_sec)
         int rc = call(&lp, "GET", path, NULL, &v);
         if (rc != SV_CTL_OK)
             return rc;
-        const char *st = str_at(v, "status");
-        if (st && (strcmp(st, "succeeded") == 0 || strcmp(st, "failed") == 0 ||
-                   strcmp(st, "cancelled") == 0)) {
+        char st[32];
+        snprintf(st, sizeof st, "%s", str_at(v, "status") ? str_at(v, "status") : "?");
+        if (strcmp(st, "succeeded") == 0 || strcmp(st, "failed") == 0 ||
+            strcmp(st, "cancelled") == 0) {
             print_json(v);
             rc = strcmp(st, "succeeded") == 0 ? SV_CTL_OK : SV_CTL_RUN_FAILED;
             json_object_put(v);
             return rc;
         }
-        json_object_put(v);
+        json_object_put(v); /* st is a copy: it outlives the view */
         if (timeout_sec >= 0 && now_sec() - start >= timeout_sec) {
-            fprintf(stderr, "sofiia-ctl: run %s still %s after %g s\n", id, st ? st : "?",
-                    timeout_sec);
+            fprintf(stderr, "sofiia-ctl: run %s still %s after %g s\n", id, st, timeout_sec);
             return SV_CTL_WAIT_TIMEOUT;
         }
         if (w == 0) { /* under a second left: look again shortly */

@@ -479,8 +479,8 @@ int th_daemon_start(const char *const *plugins, const char *const *env, const th
             envp[n] = bufs[n], n++;
         }
     }
-    for (; env && *env && n < 62; env++) {
-        snprintf(bufs[n], sizeof bufs[n], "%s", *env);
+    for (const char *const *e = env; e && *e && n < 62; e++) {
+        snprintf(bufs[n], sizeof bufs[n], "%s", *e);
         envp[n] = bufs[n], n++;
     }
     if (store_for(d, env, bufs[n], sizeof bufs[n]) < 0)
@@ -748,6 +748,12 @@ long long th_get_int(json_object *o, const char *path, long long def)
     return v && (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))
                ? json_object_get_int64(v)
                : def;
+}
+
+long th_len(json_object *o, const char *path)
+{
+    json_object *a = th_get(o, path);
+    return a && json_object_is_type(a, json_type_array) ? (long)json_object_array_length(a) : -1;
 }
 
 int th_count_events(json_object *view, const char *type)

@@ -113,6 +113,9 @@ char *th_read_file(const char *path, size_t *len);
 json_object *th_get(json_object *o, const char *path);
 const char *th_get_str(json_object *o, const char *path);
 long long th_get_int(json_object *o, const char *path, long long def);
+/* Length of the array at a dotted path; -1 when it is absent or not an
+ * array (json-c's own length function aborts on those). */
+long th_len(json_object *o, const char *path);
 /* Count events of a type in a run view. */
 int th_count_events(json_object *view, const char *type);
 

@@ -91,7 +91,7 @@ static void test_graphs(void)
 {
     th_resp r;
     CU_ASSERT_EQUAL_FATAL(req("GET", "/v1/graphs", NULL, &r), 200);
-    CU_ASSERT_EQUAL(json_object_array_length(th_get(r.json, "graphs")), 2);
+    CU_ASSERT_EQUAL(th_len(r.json, "graphs"), 2);
     TH_STR_EQ(th_get_str(r.json, "graphs[0].name"), "test_chain");
     TH_STR_EQ(th_get_str(r.json, "graphs[0].version"), "1.0.0");
     TH_STR_EQ(th_get_str(r.json, "graphs[0].nodes[2]"), "c");
@@ -282,15 +282,15 @@ static void test_listing(void)
     CU_ASSERT_PTR_NULL(th_get(runs, "[0].result"));
     th_resp_free(&r);
     req("GET", "/v1/runs?workspace_id=list-ws&graph=test_chain&status=failed", NULL, &r);
-    CU_ASSERT_EQUAL(json_object_array_length(th_get(r.json, "runs")), 1);
+    CU_ASSERT_EQUAL(th_len(r.json, "runs"), 1);
     TH_STR_EQ(th_get_str(r.json, "runs[0].run_id"), b);
     th_resp_free(&r);
     req("GET", "/v1/runs?workspace_id=list-ws&limit=2", NULL, &r);
-    CU_ASSERT_EQUAL(json_object_array_length(th_get(r.json, "runs")), 2);
+    CU_ASSERT_EQUAL(th_len(r.json, "runs"), 2);
     th_resp_free(&r);
     req("GET", "/v1/runs?workspace_id=nobody", NULL, &r);
     CU_ASSERT_EQUAL(r.status, 200);
-    CU_ASSERT_EQUAL(json_object_array_length(th_get(r.json, "runs")), 0);
+    CU_ASSERT_EQUAL(th_len(r.json, "runs"), 0);
     th_resp_free(&r);
     req("GET", "/v1/runs?status=done", NULL, &r);
     expect_error(&r, 400, "invalid_request", "status");

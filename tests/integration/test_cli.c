@@ -167,11 +167,11 @@ static void test_cancel_wait_limit_list(void)
     CU_ASSERT_EQUAL(ctl(NULL, args, &o), 0); /* 200: already cancelled */
     ctl_free(&o);
     CU_ASSERT_EQUAL(ctl(NULL, "list --graph test_wait --status cancelled --limit 1", &o), 0);
-    CU_ASSERT_EQUAL(json_object_array_length(th_get(o.json, "runs")), 1);
+    CU_ASSERT_EQUAL(th_len(o.json, "runs"), 1);
     TH_STR_EQ(th_get_str(o.json, "runs[0].run_id"), id);
     ctl_free(&o);
     CU_ASSERT_EQUAL(ctl(NULL, "list --workspace 'no such ws'", &o), 0);
-    CU_ASSERT_EQUAL(json_object_array_length(th_get(o.json, "runs")), 0);
+    CU_ASSERT_EQUAL(th_len(o.json, "runs"), 0);
     ctl_free(&o);
     /* Idempotency-Key: the second start answers with the first run */
     char first[64];

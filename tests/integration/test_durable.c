@@ -117,7 +117,7 @@ static void test_restart_loses_nothing(void)
     CU_ASSERT_EQUAL(th_start_run(a.port, "test_wait", "{\"waits\":1,\"delay_ms\":10}", id), 202);
     json_object *v = th_wait_run(a.port, id, 15000);
     TH_STR_EQ(th_get_str(v, "status"), "succeeded");
-    int events = v ? (int)json_object_array_length(th_get(v, "events")) : 0;
+    int events = v ? (int)th_len(v, "events") : 0;
     json_object_put(v);
     CU_ASSERT_EQUAL(th_proc_stop(&a, 20000), 0);
     CU_ASSERT_FATAL(start_daemon("test_wait", NULL, NULL, &b) == 0);
@@ -128,7 +128,7 @@ static void test_restart_loses_nothing(void)
     CU_ASSERT_EQUAL(r.status, 200);
     TH_STR_EQ(th_get_str(r.json, "status"), "succeeded");
     CU_ASSERT_EQUAL(th_get_int(r.json, "result.ticks", 0), 2);
-    CU_ASSERT_EQUAL((int)json_object_array_length(th_get(r.json, "events")), events);
+    CU_ASSERT_EQUAL((int)th_len(r.json, "events"), events);
     CU_ASSERT_PTR_NULL(th_get(r.json, "checkpoint")); /* never shown */
     th_resp_free(&r);
     CU_ASSERT_EQUAL(th_http("GET", b.port, "/v1/runs?graph=test_wait", NULL, NULL, &r), 0);

@@ -448,7 +448,7 @@ static void test_event_cap(void)
     json_object *v = th_wait_run(g_d.port, id, 60000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(v);
     TH_STR_EQ(th_get_str(v, "status"), "succeeded");
-    CU_ASSERT_EQUAL(json_object_array_length(th_get(v, "events")), 1000);
+    CU_ASSERT_EQUAL(th_len(v, "events"), 1000);
     /* 401 ticks x 3 events + run_start + run_end */
     CU_ASSERT_EQUAL(th_get_int(v, "events_dropped", 0), 401 * 3 + 2 - 1000);
     TH_STR_EQ(th_get_str(v, "events[999].type"), "run_end");

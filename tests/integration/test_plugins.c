@@ -112,7 +112,7 @@ static void test_refusals_keep_serving(void)
     /* still serving the good one, and only it */
     th_resp r;
     th_http("GET", d.port, "/v1/graphs", NULL, NULL, &r);
-    CU_ASSERT_EQUAL(json_object_array_length(th_get(r.json, "graphs")), 1);
+    CU_ASSERT_EQUAL(th_len(r.json, "graphs"), 1);
     TH_STR_EQ(th_get_str(r.json, "graphs[0].name"), "test_chain");
     th_resp_free(&r);
     char id[64];

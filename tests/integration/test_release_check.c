@@ -166,10 +166,10 @@ static void test_release_passes(void)
     CU_ASSERT_STRING_EQUAL(S(th_get_str(view, "graph")), "release_check");
     CU_ASSERT_TRUE(json_object_get_boolean(th_get(view, "result.pass")));
     CU_ASSERT_TRUE(json_object_is_type(th_get(view, "result.pass"), json_type_boolean));
-    CU_ASSERT_EQUAL(json_object_array_length(th_get(view, "result.gates")), 5);
+    CU_ASSERT_EQUAL(th_len(view, "result.gates"), 5);
     CU_ASSERT_STRING_EQUAL(S(th_get_str(view, "result.gates[0].name")), "pr_review");
     CU_ASSERT_STRING_EQUAL(S(th_get_str(view, "result.gates[4].status")), "pass");
-    CU_ASSERT_EQUAL(json_object_array_length(th_get(view, "result.recommendations")), 0);
+    CU_ASSERT_EQUAL(th_len(view, "result.recommendations"), 0);
     CU_ASSERT_STRING_EQUAL(S(th_get_str(view, "result.summary")), "All 5 gates passed.");
     CU_ASSERT_EQUAL(th_get_int(view, "result.elapsed_ms", -1), 4200);
     CU_ASSERT_PTR_NULL(th_get(view, "error"));
