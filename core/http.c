@@ -8,9 +8,11 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #if MHD_VERSION < 0x00097002
@@ -24,6 +26,7 @@ struct sv_http {
     sv_http_cfg cfg;
     char *key;
     int port;
+    atomic_int parked; /* requests parked at least once and not yet complete */
 };
 
 /* Per-request state, freed by the completion callback. */
@@ -32,6 +35,7 @@ typedef struct sv_conn_state {
     size_t len, cap;
     int too_large;
     int64_t park_deadline;
+    int counted; /* in sv_http.parked */
 } sv_conn_state;
 
 void sv_resp_error(sv_resp *resp, int status, const char *code, const char *message,
@@ -123,8 +127,22 @@ static MHD_Result send_resp(struct MHD_Connection *conn, sv_resp *resp)
 
 void sv_http_park(const sv_req *req, sv_resp *resp)
 {
+    sv_conn_state *st = req->state;
+    if (!st->counted) {
+        st->counted = 1;
+        atomic_fetch_add(&req->http->parked, 1);
+    }
     MHD_suspend_connection(req->conn);
     resp->parked = 1;
+}
+
+void sv_http_drain(sv_http *h, int64_t timeout_ms)
+{
+    int64_t deadline = sv_mono_ms() + timeout_ms;
+    while (h && atomic_load(&h->parked) > 0 && sv_mono_ms() < deadline) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 void sv_http_wake(void *conn)
@@ -212,7 +230,9 @@ static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char 
                   .path = url,
                   .body = st->buf ? st->buf : "",
                   .body_len = st->len,
-                  .park_deadline = &st->park_deadline};
+                  .park_deadline = &st->park_deadline,
+                  .http = h,
+                  .state = st};
     sv_resp resp = {.status = 500};
     h->cfg.handler(h->cfg.app, &req, &resp);
     if (resp.parked) {
@@ -227,11 +247,13 @@ static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    sv_http *h = cls;
     (void)conn;
     (void)toe;
     sv_conn_state *st = *con_cls;
     if (st) {
+        if (st->counted)
+            atomic_fetch_sub(&h->parked, 1);
         free(st->buf);
         free(st);
     }
@@ -267,6 +289,7 @@ int sv_http_start(const sv_http_cfg *cfg, sv_http **out)
     if (!h)
         return -ENOMEM;
     h->cfg = *cfg;
+    atomic_init(&h->parked, 0);
     if (cfg->internal_key && !(h->key = strdup(cfg->internal_key))) {
         rc = -ENOMEM;
         goto out;

@@ -22,6 +22,8 @@ typedef struct sv_req {
     /* Kept across parks (sv_http_park): 0 the first time the handler sees
      * the request; the handler may keep a deadline there. */
     int64_t *park_deadline;
+    struct sv_http *http; /* the transport's own, for sv_http_park */
+    void *state;
 } sv_req;
 
 typedef struct sv_resp {
@@ -69,6 +71,9 @@ int sv_req_unknown_query(const sv_req *req, const char *const *allowed, char *ba
 void sv_http_park(const sv_req *req, sv_resp *resp);
 /* Wake a parked request; any thread, exactly once per park. */
 void sv_http_wake(void *conn);
+/* Wait up to timeout_ms for every request that was parked to be answered
+ * and done (a stop: after waking them, before sv_http_stop cuts them). */
+void sv_http_drain(sv_http *h, int64_t timeout_ms);
 
 /* Fill resp with the error body {"error":{"code","message"[,"details":{"field"}]}}. */
 void sv_resp_error(sv_resp *resp, int status, const char *code, const char *message,

@@ -87,6 +87,14 @@ static void wake_request(void *arg, void *conn)
     sv_http_wake(conn);
 }
 
+/* A cancel set through another instance (the store's listener thread): the
+ * run stops now if it is live here, even while it waits between nodes. */
+static void remote_cancel(void *arg, const char *run_id)
+{
+    sv_run_status st;
+    sv_exec_cancel(arg, run_id, &st); /* -ENOENT: not ours */
+}
+
 /* This instance's name in a shared store: the configured one, which lets a
  * restarted daemon pick its own runs up at once, or a random one. */
 static int node_id(sv_daemon *d)
@@ -174,6 +182,11 @@ static int start(sv_daemon *d)
             die_config("REDIS_URL: the store stopped answering during start-up");
             return rc;
         }
+        if (d->store->ops->cancel_listen) {
+            rc = d->store->ops->cancel_listen(d->store, remote_cancel, d->exec);
+            if (rc < 0)
+                return rc;
+        }
     }
     d->api = (sv_api){.cfg = cfg,
                       .store = d->store,
@@ -213,6 +226,7 @@ static void stop(sv_daemon *d)
     sv_http_quiesce(d->http);
     /* Requests waiting on runs are answered now, with the view as it is. */
     sv_watch_wake_all(d->watch);
+    sv_http_drain(d->http, 2000);
     sv_recover_quiesce(d->recover);
     sv_exec_shutdown(d->exec, d->cfg.shutdown_grace_ms);
     /* Runs left unfinished stay owned by this node: ending its heartbeat
@@ -220,6 +234,8 @@ static void stop(sv_daemon *d)
     sv_recover_stop(d->recover, 1);
     sv_http_stop(d->http);
     sv_watch_free(d->watch);
+    if (d->store && d->store->ops->cancel_listen)
+        d->store->ops->cancel_listen(d->store, NULL, NULL); /* it calls the executor */
     sv_exec_free(d->exec);
     sv_registry_free(d->reg);
     sv_gateway_free(d->gw);

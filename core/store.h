@@ -55,6 +55,14 @@ typedef struct sv_store_ops {
     /* The cancel flag of a run: set it, read it (0/1). */
     int (*cancel_set)(sv_store *st, const char *run_id);
     int (*cancel_get)(sv_store *st, const char *run_id, int *flag);
+    /*
+     * Hear of cancels set through any instance as they happen (shared
+     * backends only; NULL in the others): fn(arg, run_id) is called on a
+     * thread of the store's own after each cancel_set anywhere.  Best effort:
+     * one missed while the connection is re-made is not heard again, so the
+     * flag stays the truth.  fn NULL stops listening (joins the thread).
+     */
+    int (*cancel_listen)(sv_store *st, void (*fn)(void *arg, const char *run_id), void *arg);
     /* Claim key for value unless claimed: 0, or -EEXIST with *existing
      * (malloc'd) set to the value that holds it. */
     int (*idem_claim)(sv_store *st, const char *key, const char *value, char **existing);

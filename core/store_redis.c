@@ -15,6 +15,7 @@
  *   sv:nodes        set     the daemon instances (nodes) known
  *   sv:node:{node}  string  a node's heartbeat, expiring
  *   sv:owned:{node} set     the run ids a node executes
+ *   sv:cancels:{db} channel each cancel_set publishes its run id (store_redis_sub.c)
  *
  * As in store_mem, every write to a run gives its record, summary, events,
  * counter and flag another TTL and reads give none, so a run lives and dies
@@ -80,9 +81,12 @@ static const char lua_event[] = "if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 
                                 "redis.call('LTRIM', KEYS[2], ARGV[3], -1)\n"
                                 "redis.call('INCR', KEYS[3])\n" SV_LUA_TOUCH "return 1\n";
 /* ARGV: ttl. */
+/* ARGV[2], ARGV[3]: the cancels channel and the run id, published so that
+ * the instance running the run hears of it at once. */
 static const char lua_cancel[] =
     "if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-    "redis.call('SET', KEYS[4], '1')\n" SV_LUA_TOUCH "return 1\n";
+    "redis.call('SET', KEYS[4], '1')\n" SV_LUA_TOUCH "redis.call('PUBLISH', ARGV[2], ARGV[3])\n"
+    "return 1\n";
 /*
  * KEYS[1] = sv:runs; ARGV: max.  The summaries, newest first, in batches of
  * at most 256 ids (one MGET each).  An id without a summary is unindexed
@@ -233,8 +237,10 @@ static int rd_cancel_set(sv_store *st, const char *run_id)
     if (!st || !run_id)
         return -EINVAL;
     size_t n = strlen(run_id);
-    return sv_redis_call01(st, "EVAL %s " SV_RUN_KEYS " %lld", lua_cancel,
-                           SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec);
+    struct sv_redis *rs = (struct sv_redis *)st;
+    return sv_redis_call01(st, "EVAL %s " SV_RUN_KEYS " %lld %s %b", lua_cancel,
+                           SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, rs->channel, run_id,
+                           n);
 }
 
 static int rd_cancel_get(sv_store *st, const char *run_id, int *flag)
@@ -397,12 +403,21 @@ static int rd_owned_move(sv_store *st, const char *from, const char *to, const c
 
 /* Frees what the constructor made, whatever it got to.  No call may be in
  * flight: every connection is idle by then. */
+static int rd_cancel_listen(sv_store *st, void (*fn)(void *arg, const char *run_id), void *arg)
+{
+    struct sv_redis *rs = (struct sv_redis *)st;
+    sv_redis_sub_stop(rs->sub); /* one listener at a time */
+    rs->sub = NULL;
+    return fn ? sv_redis_sub_start(rs, fn, arg, &rs->sub) : 0;
+}
+
 static void rd_destroy(sv_store *st)
 {
     struct sv_redis *rs = (struct sv_redis *)st;
 
     if (!rs)
         return;
+    sv_redis_sub_stop(rs->sub);
     while (rs->n_idle > 0)
         redisFree(rs->idle[--rs->n_idle]);
     if (rs->password)
@@ -427,6 +442,7 @@ static const sv_store_ops redis_ops = {
     .events_get = rd_events_get,
     .cancel_set = rd_cancel_set,
     .cancel_get = rd_cancel_get,
+    .cancel_listen = rd_cancel_listen,
     .idem_claim = rd_idem_claim,
     .idem_release = rd_idem_release,
     .queue_push = rd_queue_push,
@@ -463,6 +479,9 @@ int sv_store_redis_new(const char *url, int64_t ttl_sec, char *err, size_t errle
     rc = sv_redis_url_parse(rs, url, err, errlen);
     if (rc < 0)
         goto out;
+    /* Channels are server-wide, databases are not: one per database keeps
+     * deployments that share a server apart. */
+    snprintf(rs->channel, sizeof rs->channel, "sv:cancels:%d", rs->db);
     c = sv_redis_conn_open(rs, err, errlen);
     if (!c) {
         rc = -EIO;

@@ -29,9 +29,18 @@ struct sv_redis {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     redisContext *idle[SV_REDIS_POOL];
-    size_t n_idle, n_open; /* n_open counts idle, busy and being made */
-    int down;              /* the last connection failed: say so once */
+    size_t n_idle, n_open;    /* n_open counts idle, busy and being made */
+    int down;                 /* the last connection failed: say so once */
+    char channel[48];         /* pub/sub channel of cancels: sv:cancels:{db} */
+    struct sv_redis_sub *sub; /* the cancel listener, or NULL */
 };
+
+/* The cancel listener (store_redis_sub.c): a thread subscribed to
+ * rs->channel calling fn(arg, run_id) for each message. */
+struct sv_redis_sub;
+int sv_redis_sub_start(struct sv_redis *rs, void (*fn)(void *arg, const char *run_id), void *arg,
+                       struct sv_redis_sub **out);
+void sv_redis_sub_stop(struct sv_redis_sub *sub);
 
 /* Fill err (when given) and return rc. */
 int sv_redis_fail(char *err, size_t errlen, int rc, const char *fmt, ...)

@@ -229,23 +229,28 @@ static void test_clean_stop_hands_over(void)
     CU_ASSERT_EQUAL(th_proc_stop(&b, 20000), 0);
 }
 
-/* A cancel sent to another instance reaches the run through the store. */
+/* A cancel sent to another instance reaches the run through the store, and
+ * wakes it even while it waits between nodes. */
 static void test_cancel_through_other_instance(void)
 {
     th_proc a, b;
     char id[64], path[128];
     CU_ASSERT_FATAL(start_daemon("test_wait", NULL, NULL, &a) == 0);
     CU_ASSERT_FATAL(start_daemon("test_wait", NULL, NULL, &b) == 0);
-    CU_ASSERT_EQUAL(th_start_run(a.port, "test_wait", "{\"waits\":100,\"delay_ms\":200}", id), 202);
+    /* waiting 30 s between ticks on a: only the store tells a of the cancel */
+    CU_ASSERT_EQUAL(th_start_run(a.port, "test_wait", "{\"waits\":100,\"delay_ms\":30000}", id),
+                    202);
     CU_ASSERT_EQUAL_FATAL(wait_events(a.port, id, "node_end", 1, 10000), 0);
+    long long t0 = th_mono_ms();
     snprintf(path, sizeof path, "/v1/runs/%s/cancel", id);
     th_resp r;
     CU_ASSERT_EQUAL(th_http("POST", b.port, path, NULL, NULL, &r), 0);
     CU_ASSERT_EQUAL(r.status, 202);
     TH_STR_EQ(th_get_str(r.json, "status"), "cancelling");
     th_resp_free(&r);
-    json_object *v = th_wait_run(b.port, id, 10000);
+    json_object *v = th_wait_run(b.port, id, 20000);
     TH_STR_EQ(th_get_str(v, "status"), "cancelled");
+    CU_ASSERT(th_mono_ms() - t0 < 15000); /* heard at once, not after the 30 s wait */
     CU_ASSERT_EQUAL(th_count_events(v, "cancel_requested"), 1);
     CU_ASSERT(th_get_int(v, "result.ticks", 0) < 100);
     json_object_put(v);

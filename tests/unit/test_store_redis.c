@@ -362,6 +362,71 @@ static int strvec_has(const sv_strvec *v, const char *s)
     return 0;
 }
 
+typedef struct heard {
+    pthread_mutex_t lock;
+    char ids[64][64];
+    int n;
+} heard;
+
+static void on_cancel(void *arg, const char *run_id)
+{
+    heard *h = arg;
+    pthread_mutex_lock(&h->lock);
+    if (h->n < 64)
+        snprintf(h->ids[h->n++], sizeof h->ids[0], "%s", run_id);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static int heard_n(heard *h)
+{
+    pthread_mutex_lock(&h->lock);
+    int n = h->n;
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}
+
+/* A cancel set through one store is heard by another's listener; a cancel
+ * of an unknown run is not published; stopping joins the thread. */
+static void test_cancel_listen(void)
+{
+    heard h = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    sv_store *a = rt_make_store(10), *b = rt_make_on(rt_url, 10);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_EQUAL(a->ops->cancel_listen(a, on_cancel, &h), 0);
+    CU_ASSERT_EQUAL(b->ops->run_create(b, "gr_l1", "{}", "{}", 1), 0);
+    /* the listener subscribes on its own thread: cancel until it hears */
+    long long deadline = th_mono_ms() + DEADLINE_MS;
+    while (heard_n(&h) == 0 && th_mono_ms() < deadline) {
+        CU_ASSERT_EQUAL(b->ops->cancel_set(b, "gr_l1"), 0);
+        th_poll_pause();
+    }
+    CU_ASSERT(heard_n(&h) >= 1);
+    CU_ASSERT_STRING_EQUAL(h.ids[0], "gr_l1");
+    CU_ASSERT_EQUAL(b->ops->cancel_set(b, "gr_nope"), -ENOENT);
+    CU_ASSERT_EQUAL(b->ops->run_create(b, "gr_l2", "{}", "{}", 2), 0);
+    CU_ASSERT_EQUAL(b->ops->cancel_set(b, "gr_l2"), 0);
+    int got_l2 = 0, other = 0;
+    deadline = th_mono_ms() + DEADLINE_MS;
+    while (!got_l2 && th_mono_ms() < deadline) {
+        th_poll_pause();
+        pthread_mutex_lock(&h.lock);
+        for (int i = 0; i < h.n; i++)
+            got_l2 |= strcmp(h.ids[i], "gr_l2") == 0;
+        pthread_mutex_unlock(&h.lock);
+    }
+    CU_ASSERT(got_l2);
+    /* messages come in order: once gr_l2 is in, gr_nope would be too */
+    pthread_mutex_lock(&h.lock);
+    for (int i = 0; i < h.n; i++)
+        other += strcmp(h.ids[i], "gr_l1") != 0 && strcmp(h.ids[i], "gr_l2") != 0;
+    pthread_mutex_unlock(&h.lock);
+    CU_ASSERT_EQUAL(other, 0);
+    CU_ASSERT_EQUAL(a->ops->cancel_listen(a, NULL, NULL), 0);
+    a->ops->destroy(a);
+    b->ops->destroy(b);
+}
+
 /* Heartbeats, dead nodes and the owned sets of durable stores. */
 static void test_ownership(void)
 {
@@ -432,6 +497,7 @@ int main(void)
         {"listing reads the summary keys, prunes expired ids", test_summaries_from_sum_keys},
         {"unknown run: no key written, leftovers cleared", test_unknown_run_writes_nothing},
         {"node heartbeats and owned runs", test_ownership},
+        {"cancels heard through pub/sub", test_cancel_listen},
     };
     const sv_cu_suite suites[] = {
         {.name = "store contract (redis)",
