@@ -395,6 +395,8 @@ static void get_run(sv_api *api, const sv_req *req, const char *id, sv_resp *res
     if (query_num(req, "wait", 0, SV_WAIT_MAX_SEC, &wait_sec, resp) < 0 ||
         query_num(req, "since", 0, LONG_MAX, &since, resp) < 0)
         return;
+    /* Read before the view, so a change between the two is not missed. */
+    uint64_t mark = api->watch && sv_run_id_valid(id) ? sv_watch_mark(api->watch, id) : 0;
     int rc = sv_run_id_valid(id) ? sv_run_view(api->store, id, &view) : -ENOENT;
     if (rc == -ENOENT) {
         snprintf(msg, sizeof msg, "no run with id \"%.40s\" (runs expire after RUN_TTL_SEC)", id);
@@ -412,8 +414,11 @@ static void get_run(sv_api *api, const sv_req *req, const char *id, sv_resp *res
         if (now < *req->park_deadline) {
             /* Suspended before it is registered: a wake must find it parked. */
             sv_http_park(req, resp);
-            if (sv_watch_add(api->watch, id, req->conn, since >= 0 ? SV_WATCH_ANY : SV_WATCH_FINAL,
-                             *req->park_deadline) < 0) {
+            rc = sv_watch_add(api->watch, id, req->conn, since >= 0 ? SV_WATCH_ANY : SV_WATCH_FINAL,
+                              *req->park_deadline, mark);
+            if (rc == -EAGAIN) {
+                sv_http_wake(req->conn); /* it changed meanwhile: look again */
+            } else if (rc < 0) {
                 *req->park_deadline = 1; /* stopping, or no memory: answer when called again */
                 sv_http_wake(req->conn);
             }

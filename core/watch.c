@@ -36,6 +36,10 @@ struct sv_watch {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     waiter *buckets[SV_WATCH_BUCKETS];
+    /* Changes notified per bucket: a request reads its bucket's count before
+     * it reads the run, and parks only if the count is still the same, so a
+     * change made between the read and the park is never missed. */
+    uint64_t changes[SV_WATCH_BUCKETS];
     size_t n;
     int closed; /* no new waiters */
     int stopping;
@@ -154,7 +158,16 @@ int sv_watch_new(void (*wake)(void *arg, void *conn), void *arg, int64_t recheck
     return 0;
 }
 
-int sv_watch_add(sv_watch *w, const char *run_id, void *conn, int what, int64_t deadline_mono_ms)
+uint64_t sv_watch_mark(sv_watch *w, const char *run_id)
+{
+    pthread_mutex_lock(&w->lock);
+    uint64_t m = w->changes[bucket(run_id)];
+    pthread_mutex_unlock(&w->lock);
+    return m;
+}
+
+int sv_watch_add(sv_watch *w, const char *run_id, void *conn, int what, int64_t deadline_mono_ms,
+                 uint64_t mark)
 {
     waiter *x = calloc(1, sizeof *x);
     if (!x)
@@ -165,12 +178,13 @@ int sv_watch_add(sv_watch *w, const char *run_id, void *conn, int what, int64_t 
     x->deadline_ms = deadline_mono_ms;
     x->next_check_ms = w->recheck_ms > 0 ? sv_mono_ms() + w->recheck_ms : INT64_MAX;
     pthread_mutex_lock(&w->lock);
-    if (w->closed) {
+    size_t b = bucket(run_id);
+    int rc = w->closed ? -ESHUTDOWN : w->changes[b] != mark ? -EAGAIN : 0;
+    if (rc < 0) {
         pthread_mutex_unlock(&w->lock);
         free(x);
-        return -ESHUTDOWN;
+        return rc;
     }
-    size_t b = bucket(run_id);
     x->next = w->buckets[b];
     w->buckets[b] = x;
     w->n++;
@@ -183,10 +197,12 @@ void sv_watch_notify(sv_watch *w, const char *run_id, int final)
     if (!w)
         return;
     change c = {.run_id = run_id, .final = final};
+    size_t b = bucket(run_id);
     pthread_mutex_lock(&w->lock);
+    w->changes[b]++;
     waiter *got = NULL;
     if (w->n > 0)
-        take(w, bucket(run_id), pick_change, &c, &got);
+        take(w, b, pick_change, &c, &got);
     pthread_mutex_unlock(&w->lock);
     wake_list(w, got);
 }

@@ -23,9 +23,16 @@ enum { SV_WATCH_FINAL = 0, SV_WATCH_ANY = 1 };
 int sv_watch_new(void (*wake)(void *arg, void *conn), void *arg, int64_t recheck_ms,
                  sv_watch **out);
 
-/* Park conn (already suspended) on run_id until deadline_mono_ms.  -ENOMEM:
- * the caller must answer at once instead. */
-int sv_watch_add(sv_watch *w, const char *run_id, void *conn, int what, int64_t deadline_mono_ms);
+/* Read before reading the run: what sv_watch_add compares with to know
+ * whether the run may have changed since. */
+uint64_t sv_watch_mark(sv_watch *w, const char *run_id);
+
+/* Park conn (already suspended) on run_id until deadline_mono_ms, unless the
+ * run may have changed since mark was read: -EAGAIN, and the caller wakes
+ * conn to look again.  -ESHUTDOWN (stopping) or -ENOMEM: the caller wakes it
+ * to answer at once. */
+int sv_watch_add(sv_watch *w, const char *run_id, void *conn, int what, int64_t deadline_mono_ms,
+                 uint64_t mark);
 
 /* The run changed here: final = it has ended (its final record is saved),
  * else an event was added. */
