@@ -1,17 +1,21 @@
 /* bench_common.c - see bench_common.h. */
 #include "bench_common.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -243,6 +247,11 @@ static int alive(bc_proc *p)
 {
     int status;
     return p->pid > 0 && waitpid(p->pid, &status, WNOHANG) == 0;
+}
+
+int bc_proc_alive(bc_proc *p)
+{
+    return alive(p);
 }
 
 static int healthy(int port)
@@ -695,6 +704,21 @@ long bc_http(const char *method, const char *url, const char *req_body, char **b
     else
         free(b.p);
     return status;
+}
+
+/* ---- Redis ---- */
+
+int bc_free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1, fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
 }
 
 /* ---- helpers ---- */

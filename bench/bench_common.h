@@ -1,8 +1,9 @@
 /*
  * bench_common.h - what the benchmarks share: starting and always stopping the
- * router simulator and the daemon on loopback, reading a process's CPU time,
- * RSS and thread count from /proc, following the daemon's log, and a small
- * pool of keep-alive HTTP clients on one libcurl multi handle.
+ * router simulator, the daemon and a redis-server on loopback, asking Redis
+ * for its counters, reading a process's CPU time, RSS and thread count from
+ * /proc, following the daemon's log, and a small pool of keep-alive HTTP
+ * clients on one libcurl multi handle.
  *
  * Benchmarks only report: nothing here asserts a time.  Every wait has a
  * deadline, every child gets PR_SET_PDEATHSIG and is stopped at exit or on
@@ -62,6 +63,8 @@ int bc_interrupted(void);
  * and cleaned up like the others.  0 or -1. */
 int bc_proc_dir(bc_proc *p, const char *tag);
 int bc_proc_spawn(bc_proc *p, char *const argv[], char *const envp[]);
+/* Is the child still running? */
+int bc_proc_alive(bc_proc *p);
 
 /* router-sim with a scenario (relative to the source tree or absolute) on a
  * free loopback port.  0 or -1 (with a message on stderr). */
@@ -124,6 +127,54 @@ int bc_pool_run(int concurrency, size_t total, void (*next)(void *arg, size_t i,
 /* One request on a fresh connection; returns the status (0: no answer) and
  * the body in *body (caller frees) when body != NULL. */
 long bc_http(const char *method, const char *url, const char *req_body, char **body);
+
+/* ---- Redis ---- */
+
+/* A loopback port nobody listens on right now. */
+int bc_free_port(void);
+
+/* redis-server from PATH on a free loopback port of its own, without
+ * persistence, in a private temp dir (tag "redis"); waits until it answers
+ * PING.  r->port is its port.  Stopped like the other children.  0 or -1
+ * (with a message on stderr). */
+int bc_redis_start(bc_proc *r);
+
+/* "REDIS_URL=redis://127.0.0.1:PORT/0", for bc_daemon_start's extra_env. */
+void bc_redis_url_env(const bc_proc *r, char *buf, size_t len);
+
+/* Send an inline command ("INFO stats\r\n") to 127.0.0.1:port on a fresh
+ * connection and read the reply into buf (NUL-terminated, cut at len - 1).
+ * The reply's length, or -1. */
+long bc_redis_ask(int port, const char *cmd, char *buf, size_t len);
+
+/* Bytes Redis has sent to its clients so far; -1 when it does not say. */
+long long bc_redis_out_bytes(int port);
+
+/* Microseconds Redis has spent in EVAL so far (INFO commandstats); 0 before
+ * the first EVAL, -1 when it does not answer.  Redis runs one script at a
+ * time and nothing else meanwhile. */
+long long bc_redis_eval_usec(int port);
+
+/* What Redis has done so far, from INFO stats, memory and commandstats: take
+ * one before and one after a phase and subtract. */
+typedef struct bc_redis_stats {
+    /* bytes in use (INFO memory used_memory) */
+    long long used_memory;
+    /* bytes received from and sent to clients */
+    long long net_in, net_out;
+    /* total_commands_processed: commands inside scripts and transactions
+     * count too */
+    long long commands;
+    /* calls of the commands a client sends on its own, one round trip
+     * each: EVAL, EVALSHA, MULTI (a whole transaction), GET, SADD, SREM,
+     * SMOVE, LPUSH, RPOP, PING (a SADD inside a script counts too) */
+    long long round_trips;
+    /* calls of EVAL and EVALSHA, of MULTI; time in EVAL and EVALSHA */
+    long long eval, multi, eval_usec;
+} bc_redis_stats;
+
+/* 0, or -1 when Redis did not answer. */
+int bc_redis_stats_read(int port, bc_redis_stats *out);
 
 /* ---- small helpers ---- */
 

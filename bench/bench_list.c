@@ -21,14 +21,9 @@
  */
 #include "bench_common.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #define BL_MAX_TIMES 64
 
@@ -112,108 +107,6 @@ static void parse(int argc, char **argv, opts *o)
     }
 }
 
-/* ---- a redis-server of our own, and the two commands we send it ---- */
-
-/* A loopback port nobody listens on right now. */
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1, fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-/* Send an inline command to 127.0.0.1:port and read the reply into buf
- * (NUL-terminated, cut at len - 1).  The reply's length, or -1. */
-static long redis_ask(int port, const char *cmd, char *buf, size_t len)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct timeval tv = {2, 0};
-    long n = -1;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd)) {
-        /* One line (+PONG), or a bulk reply that says its length first:
-         * read until all of it is in. */
-        size_t got = 0;
-        ssize_t k;
-        buf[0] = '\0';
-        while (got < len - 1 && (k = read(fd, buf + got, len - 1 - got)) > 0) {
-            got += (size_t)k;
-            buf[got] = '\0';
-            const char *eol = strstr(buf, "\r\n");
-            if (eol &&
-                (buf[0] != '$' || got >= (size_t)(eol - buf) + 4 + strtoul(buf + 1, NULL, 10)))
-                break;
-        }
-        n = (long)got;
-    }
-    close(fd);
-    return n;
-}
-
-/* Bytes Redis has sent to its clients so far; -1 when it does not say. */
-static long long redis_out_bytes(int port)
-{
-    char buf[8192];
-    if (redis_ask(port, "INFO stats\r\n", buf, sizeof buf) < 0)
-        return -1;
-    const char *p = strstr(buf, "total_net_output_bytes:");
-    return p ? strtoll(p + 23, NULL, 10) : -1;
-}
-
-/* Microseconds Redis has spent in EVAL so far (INFO commandstats); -1 when
- * it does not say.  Redis runs one script at a time and nothing else
- * meanwhile: this is how long a listing holds up every other client. */
-static long long redis_eval_usec(int port)
-{
-    char buf[16384];
-    if (redis_ask(port, "INFO commandstats\r\n", buf, sizeof buf) < 0)
-        return -1;
-    const char *p = strstr(buf, "cmdstat_eval:");
-    p = p ? strstr(p, "usec=") : NULL;
-    return p ? strtoll(p + 5, NULL, 10) : 0;
-}
-
-static int redis_start(bc_proc *r)
-{
-    static char *const envp[] = {NULL};
-    char buf[64], port_s[16];
-    /* A port picked here can be taken before redis-server binds it: then it
-     * exits at once, and another pick is tried. */
-    for (int attempt = 0; attempt < 3 && !bc_interrupted(); attempt++) {
-        int port = free_port();
-        if (port <= 0 || bc_proc_dir(r, "redis") < 0)
-            return -1;
-        snprintf(port_s, sizeof port_s, "%d", port);
-        char *argv[] = {"redis-server", "--port", port_s,  "--bind", "127.0.0.1", "--save", "",
-                        "--appendonly", "no",     "--dir", r->dir,   NULL};
-        if (bc_proc_spawn(r, argv, envp) < 0)
-            return -1;
-        long long deadline = bc_now_ms() + 10000;
-        while (bc_now_ms() < deadline && !bc_interrupted()) {
-            if (redis_ask(port, "PING\r\n", buf, sizeof buf) > 0 && strncmp(buf, "+PONG", 5) == 0) {
-                r->port = port;
-                return 0;
-            }
-            bc_sleep_ms(10);
-        }
-        bc_proc_stop(r, 2000, 0);
-    }
-    fprintf(stderr, "bench: redis-server did not answer; is it installed and on PATH?\n");
-    return -1;
-}
-
 /* ---- the runs ---- */
 
 static void on_line(void *arg, const char *line, size_t len)
@@ -272,8 +165,8 @@ static int time_get(const bench *b, const char *path, double *med, double *min, 
     double ms[BL_MAX_TIMES];
     char url[512];
     int rc = 0, n = (int)b->o->times;
-    long long out0 = b->redis.pid > 0 ? redis_out_bytes(b->redis.port) : -1;
-    long long ev0 = b->redis.pid > 0 ? redis_eval_usec(b->redis.port) : -1;
+    long long out0 = b->redis.pid > 0 ? bc_redis_out_bytes(b->redis.port) : -1;
+    long long ev0 = b->redis.pid > 0 ? bc_redis_eval_usec(b->redis.port) : -1;
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", b->d.port, path);
     for (int i = 0; i < n; i++) {
         double t = bc_now();
@@ -284,8 +177,8 @@ static int time_get(const bench *b, const char *path, double *med, double *min, 
             rc = -1;
         }
     }
-    long long out1 = out0 >= 0 ? redis_out_bytes(b->redis.port) : -1;
-    long long ev1 = ev0 >= 0 ? redis_eval_usec(b->redis.port) : -1;
+    long long out1 = out0 >= 0 ? bc_redis_out_bytes(b->redis.port) : -1;
+    long long ev1 = ev0 >= 0 ? bc_redis_eval_usec(b->redis.port) : -1;
     *bytes = out0 >= 0 && out1 >= 0 ? (out1 - out0) / n : -1;
     if (eval_ms)
         *eval_ms = ev0 >= 0 && ev1 >= 0 ? (double)(ev1 - ev0) / n / 1e3 : -1;
@@ -340,9 +233,9 @@ static int measure(const opts *o, int redis, result *res)
     b.body = start_body(o->diff_kib);
     if (!b.body || bc_sim_start("etc/scenarios/release_never_finishes.json", &b.sim) < 0)
         goto out;
-    if (redis && redis_start(&b.redis) < 0)
+    if (redis && bc_redis_start(&b.redis) < 0)
         goto out;
-    snprintf(env_url, sizeof env_url, "REDIS_URL=redis://127.0.0.1:%d/0", b.redis.port);
+    bc_redis_url_env(&b.redis, env_url, sizeof env_url);
     if (bc_daemon_start(plugins, &b.sim, (int)o->workers, NULL, redis ? env : NULL, &b.d) < 0)
         goto out;
     bc_tail_init(&b.tail, b.d.log_path);

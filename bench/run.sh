@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build and run every benchmark against a configured build directory and
-# print one table.  See docs/performance.md.  bench_list also measures the
-# Redis store when redis-server is on PATH.
+# print one table.  See docs/performance.md.  When redis-server is on PATH,
+# every benchmark also measures the Redis store (bench_runs: both stores in
+# the same rounds; bench_waiting and bench_list: one after the other).
 #
 #   bench/run.sh BUILD_DIR [--quick] [--callgrind]
 #
@@ -35,12 +36,16 @@ else
     wait_args=()
     list_args=()
 fi
-# bench_list measures Redis too when there is a redis-server to start.
+# Redis too when there is a redis-server to start.
 if command -v redis-server >/dev/null; then
-    list_args+=(--store both)
+    store=both
 else
-    list_args+=(--store memory)
+    store=memory
+    echo "(no redis-server on PATH: the embedded store only)"
 fi
+runs_args+=(--store $store)
+wait_args+=(--store $store)
+list_args+=(--store $store)
 
 log=$(mktemp -d "${TMPDIR:-/tmp}/sv-bench-run.XXXXXX")
 trap 'rm -rf "$log"' EXIT
@@ -78,8 +83,22 @@ printf '%-52s %s\n' \
     "cancelled runs/s (each one on_cancel tool call)" "$(j $w cancelled_runs_per_s)" \
     "GET /v1/runs?limit=50 with the runs stored, ms" "$(j $w list_newest_ms)" \
     "GET /v1/runs filtered, matching none, ms" "$(j $w list_scan_ms)" \
-    "bench_list: GET /v1/runs?graph=nomatch, memory, ms" "$(j $l memory_scan_ms)" \
-    "bench_list: GET /v1/runs?graph=nomatch, Redis, ms" "$(j $l redis_scan_ms)"
+    "bench_list: GET /v1/runs?graph=nomatch, memory, ms" "$(j $l memory_scan_ms)"
+if [ $store = both ]; then
+    printf '%-52s %s\n' \
+        "Redis store: runs/s (test_chain)" "$(j $r redis_runs_per_s)" \
+        "Redis store: nodes/s" "$(j $r redis_nodes_per_s)" \
+        "Redis store: daemon CPU per node, us" "$(j $r redis_daemon_cpu_us_per_node)" \
+        "Redis store: redis-server CPU per node, us" "$(j $r redis_server_cpu_us_per_node)" \
+        "Redis store: round trips to Redis per node" "$(j $r redis_round_trips_per_node)" \
+        "redis / memory, same rounds: runs/s" "$(j $r redis_vs_memory_runs_per_s)" \
+        "redis / memory, same rounds: daemon CPU per node" "$(j $r redis_vs_memory_daemon_cpu)" \
+        "Redis store: daemon KiB per waiting run" "$(j $w redis_kib_per_waiting_run)" \
+        "Redis store: Redis used_memory KiB per waiting run" "$(j $w redis_used_kib_per_waiting_run)" \
+        "Redis store: runs started/s (test_wait)" "$(j $w redis_starts_per_s)" \
+        "Redis store: cancelled runs/s" "$(j $w redis_cancelled_runs_per_s)" \
+        "bench_list: GET /v1/runs?graph=nomatch, Redis, ms" "$(j $l redis_scan_ms)"
+fi
 if [ $cg = 1 ]; then
     printf '%-52s %s\n' "callgrind Ir per node" "$(j $log/callgrind.txt ir_per_node)"
 fi
