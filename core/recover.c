@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct sv_recover {
     sv_recover_cfg cfg;
@@ -157,15 +156,7 @@ static void *recover_main(void *arg)
     int64_t every_ms = rv->cfg.node_ttl_ms / 5 > 0 ? rv->cfg.node_ttl_ms / 5 : 1;
     pthread_mutex_lock(&rv->lock);
     while (!rv->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += (time_t)(every_ms / 1000);
-        ts.tv_nsec += (long)(every_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&rv->cond, &rv->lock, &ts);
+        sv_cond_wait_until(&rv->cond, &rv->lock, sv_mono_ms() + every_ms);
         if (rv->stopping)
             break;
         pthread_mutex_unlock(&rv->lock);
@@ -179,7 +170,6 @@ static void *recover_main(void *arg)
 int sv_recover_start(const sv_recover_cfg *cfg, sv_recover **out)
 {
     int rc = 0;
-    pthread_condattr_t ca;
     sv_recover *rv = calloc(1, sizeof *rv);
     *out = NULL;
     if (!rv)
@@ -189,10 +179,7 @@ int sv_recover_start(const sv_recover_cfg *cfg, sv_recover **out)
     rv->cfg.node_id = rv->node_id;
     atomic_init(&rv->quiet, 0);
     pthread_mutex_init(&rv->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&rv->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    sv_cond_init_mono(&rv->cond);
     rc = cfg->store->ops->node_beat(cfg->store, rv->node_id, cfg->node_ttl_ms);
     if (rc < 0)
         goto out;

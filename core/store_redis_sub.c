@@ -6,13 +6,13 @@
  */
 #include "store_redis_conn.h"
 #include "log.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #define SV_SUB_RETRY_MS 1000
 
@@ -67,17 +67,9 @@ static redisContext *subscribe(struct sv_redis_sub *s)
 /* Wait ms unless stopping; 1 when stopping. */
 static int pause_ms(struct sv_redis_sub *s, long ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&s->lock);
     if (!s->stopping)
-        pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        sv_cond_wait_until(&s->cond, &s->lock, sv_mono_ms() + ms);
     int stop = s->stopping;
     pthread_mutex_unlock(&s->lock);
     return stop;
@@ -122,7 +114,6 @@ static void *sub_main(void *arg)
 int sv_redis_sub_start(struct sv_redis *rs, void (*fn)(void *arg, const char *run_id), void *arg,
                        struct sv_redis_sub **out)
 {
-    pthread_condattr_t ca;
     struct sv_redis_sub *s = calloc(1, sizeof *s);
     *out = NULL;
     if (!s)
@@ -131,10 +122,7 @@ int sv_redis_sub_start(struct sv_redis *rs, void (*fn)(void *arg, const char *ru
     s->fn = fn;
     s->arg = arg;
     pthread_mutex_init(&s->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    sv_cond_init_mono(&s->cond);
     int rc = -pthread_create(&s->thread, NULL, sub_main, s);
     if (rc < 0) {
         pthread_cond_destroy(&s->cond);

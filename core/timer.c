@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 typedef struct sv_tentry {
     int64_t due;
@@ -101,11 +100,7 @@ static void *timer_main(void *arg)
         }
         int64_t now = sv_mono_ms();
         if (t->heap[0].due > now) {
-            struct timespec ts;
-            int64_t due = t->heap[0].due;
-            ts.tv_sec = due / 1000;
-            ts.tv_nsec = (due % 1000) * 1000000;
-            pthread_cond_timedwait(&t->cond, &t->lock, &ts);
+            sv_cond_wait_until(&t->cond, &t->lock, t->heap[0].due);
             continue;
         }
         sv_tentry e = take(t, 0);
@@ -120,16 +115,12 @@ static void *timer_main(void *arg)
 int sv_timer_new(sv_timer **out)
 {
     int rc = 0;
-    pthread_condattr_t ca;
     sv_timer *t = calloc(1, sizeof *t);
     *out = NULL;
     if (!t)
         return -ENOMEM;
     pthread_mutex_init(&t->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    sv_cond_init_mono(&t->cond);
     rc = -pthread_create(&t->thread, NULL, timer_main, t);
     if (rc < 0) {
         pthread_cond_destroy(&t->cond);

@@ -33,6 +33,25 @@ int64_t sv_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int sv_cond_init_mono(pthread_cond_t *c)
+{
+    pthread_condattr_t ca;
+    int rc = -pthread_condattr_init(&ca);
+    if (rc == 0)
+        rc = -pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = -pthread_cond_init(c, &ca);
+    pthread_condattr_destroy(&ca);
+    return rc;
+}
+
+void sv_cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, int64_t due_mono_ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(due_mono_ms / 1000),
+                          .tv_nsec = (long)(due_mono_ms % 1000) * 1000000L};
+    pthread_cond_timedwait(c, m, &ts);
+}
+
 void sv_format_ts(int64_t us, char buf[SV_TS_LEN])
 {
     time_t secs = (time_t)(us / 1000000);

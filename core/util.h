@@ -2,6 +2,7 @@
 #ifndef SV_UTIL_H
 #define SV_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +11,13 @@ int64_t sv_now_us(void);
 int64_t sv_now_ms(void);
 /* Monotonic clock in milliseconds (for deadlines and durations). */
 int64_t sv_mono_ms(void);
+
+/* A condition variable whose timed waits run on the monotonic clock, so
+ * wall-clock jumps neither fire nor stall them.  0 or -errno. */
+int sv_cond_init_mono(pthread_cond_t *c);
+/* Wait on c (from sv_cond_init_mono, m held) until signalled or until
+ * due_mono_ms (sv_mono_ms's clock) has passed. */
+void sv_cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, int64_t due_mono_ms);
 
 /* RFC 3339 UTC with microseconds and "+00:00": buf needs SV_TS_LEN bytes. */
 #define SV_TS_LEN 33

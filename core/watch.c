@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define SV_WATCH_BUCKETS 1024
 #define SV_WATCH_TICK_MS 100
@@ -112,14 +111,7 @@ static void *watch_main(void *arg)
     sv_watch *w = arg;
     pthread_mutex_lock(&w->lock);
     while (!w->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += SV_WATCH_TICK_MS * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+        sv_cond_wait_until(&w->cond, &w->lock, sv_mono_ms() + SV_WATCH_TICK_MS);
         waiter *due = NULL;
         int64_t now = sv_mono_ms();
         for (size_t b = 0; b < SV_WATCH_BUCKETS && w->n > 0; b++)
@@ -135,7 +127,6 @@ static void *watch_main(void *arg)
 int sv_watch_new(void (*wake)(void *arg, void *conn), void *arg, int64_t recheck_ms, sv_watch **out)
 {
     int rc = 0;
-    pthread_condattr_t ca;
     sv_watch *w = calloc(1, sizeof *w);
     *out = NULL;
     if (!w)
@@ -144,10 +135,7 @@ int sv_watch_new(void (*wake)(void *arg, void *conn), void *arg, int64_t recheck
     w->arg = arg;
     w->recheck_ms = recheck_ms;
     pthread_mutex_init(&w->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    sv_cond_init_mono(&w->cond);
     rc = -pthread_create(&w->thread, NULL, watch_main, w);
     if (rc < 0) {
         sv_watch_free(w);
