@@ -312,10 +312,11 @@ static void step_run(sv_exec *ex, sv_run *r)
         sv_run_save(r);
     }
     if (stop == SV_STOP_NONE && ex->node_id[0]) {
-        /* A cancel that reached another instance is only in the store. */
-        int flag = 0, none = SV_STOP_NONE;
-        if (ex->store->ops->cancel_get(ex->store, r->id, &flag) == 0 && flag &&
-            atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_USER)) {
+        /* A cancel that reached another instance is in the store: the save
+         * after the last node (or the run's start) read its flag.  The
+         * listener (store.h cancel_listen) usually tells us sooner. */
+        int none = SV_STOP_NONE;
+        if (r->cancel_seen && atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_USER)) {
             sv_run_event(r, "cancel_requested", NULL, NULL);
             stop = SV_STOP_USER;
         }

@@ -99,6 +99,8 @@ static int resume(sv_recover *rv, const char *run_id, const char *from)
         give_up(rv, run_id, rec, why);
         goto out;
     }
+    /* No save precedes its first node here: read the flag now. */
+    st->ops->cancel_get(st, run_id, &r->cancel_seen);
     json_object *d = json_object_new_object();
     json_object_object_add(d, "from_node_id", json_object_new_string(from));
     json_object_object_add(d, "node_id", json_object_new_string(rv->node_id));

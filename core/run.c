@@ -343,16 +343,18 @@ static int put_record(sv_run *r, int create)
     sv_run_status status = r->status;
     int with_summary = create || (int)status != r->summary_status || r->err_code[0];
     json_object *rec = sv_run_record(r), *sum = NULL;
-    int rc = 0;
+    int rc = 0, flag = 0;
     if (with_summary && !(sum = summary_of(rec))) {
         rc = -ENOMEM;
         goto out;
     }
     const char *sum_text = sum ? plain(sum) : NULL;
     rc = create ? r->store->ops->run_create(r->store, r->id, plain(rec), sum_text, r->created_us)
-                : r->store->ops->run_put(r->store, r->id, plain(rec), sum_text);
+                : r->store->ops->run_put(r->store, r->id, plain(rec), sum_text, &flag);
     if (rc == 0 && sum)
         r->summary_status = (int)status;
+    if (rc == 0 && !create)
+        r->cancel_seen = flag;
 out:
     json_object_put(sum);
     json_object_put(rec);
@@ -420,7 +422,7 @@ int sv_run_fail_record(sv_store *st, json_object *record, const char *code, cons
      * final status also sees why. */
     sv_run_event_to(st, id, "run_end", NULL, d);
     json_object *sum = summary_of(record);
-    int rc = sum ? st->ops->run_put(st, id, plain(record), plain(sum)) : -ENOMEM;
+    int rc = sum ? st->ops->run_put(st, id, plain(record), plain(sum), NULL) : -ENOMEM;
     json_object_put(sum);
     return rc;
 }

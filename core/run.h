@@ -56,6 +56,7 @@ typedef struct sv_run {
     char err_message[256];
     sv_run_status status;
     int summary_status;  /* status of the summary this process last stored; -1: none */
+    int cancel_seen;     /* the store's cancel flag, as the last save read it */
     const sv_node *node; /* the node to run next */
     uint32_t *call_seq;  /* per node: tool calls made, for call_id */
     int64_t created_us, started_us, finished_us;

@@ -41,8 +41,12 @@ typedef struct sv_store_ops {
                       int64_t created_us);
     /* Replace an existing run record (-ENOENT if it expired), and its summary
      * unless summary is NULL: a checkpoint that changes nothing a listing
-     * shows keeps the old one (which lives on with the record all the same). */
-    int (*run_put)(sv_store *st, const char *run_id, const char *json, const char *summary);
+     * shows keeps the old one (which lives on with the record all the same).
+     * cancelled (may be NULL) gets the run's cancel flag in the same call:
+     * the executor learns of a cancel made elsewhere from the checkpoint it
+     * writes after each node, at no extra round trip. */
+    int (*run_put)(sv_store *st, const char *run_id, const char *json, const char *summary,
+                   int *cancelled);
     /* Read a run record into *json (malloc'd). */
     int (*run_get)(sv_store *st, const char *run_id, char **json);
     /* The summaries of the live runs, newest created first, at most `max`;

@@ -292,7 +292,8 @@ out:
     return rc;
 }
 
-static int mem_run_put(sv_store *st, const char *run_id, const char *json, const char *summary)
+static int mem_run_put(sv_store *st, const char *run_id, const char *json, const char *summary,
+                       int *cancelled)
 {
     struct mem *m = (struct mem *)st;
     struct reap rp = {0};
@@ -325,6 +326,8 @@ static int mem_run_put(sv_store *st, const char *run_id, const char *json, const
         r->summary = sum;
         sum = old;
     }
+    if (cancelled)
+        *cancelled = r->cancelled;
     run_touch(m, r, now);
 out:
     mem_leave(m, &rp);

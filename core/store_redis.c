@@ -71,9 +71,11 @@ static const char lua_create[] =
     "redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[5])\n"
     "return 1\n";
 /* ARGV: ttl, json[, summary]: without one, the summary stays as it is. */
+/* Answers 0 (no record), 1, or 2 when the run's cancel flag is set. */
 static const char lua_put[] =
     "if not redis.call('SET', KEYS[1], ARGV[2], 'XX', 'EX', ARGV[1]) then return 0 end\n"
-    "if ARGV[3] then redis.call('SET', KEYS[5], ARGV[3]) end\n" SV_LUA_TOUCH "return 1\n";
+    "if ARGV[3] then redis.call('SET', KEYS[5], ARGV[3]) end\n" SV_LUA_TOUCH
+    "return 1 + redis.call('EXISTS', KEYS[4])\n";
 /* ARGV: ttl, json, -cap.  EXPIRE answers 0 for a missing record: the test
  * and the refresh in one command. */
 static const char lua_event[] = "if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
@@ -144,18 +146,28 @@ static int rd_run_create(sv_store *st, const char *run_id, const char *json, con
     return rc == -ENOENT ? -EEXIST : rc;
 }
 
-static int rd_run_put(sv_store *st, const char *run_id, const char *json, const char *summary)
+static int rd_run_put(sv_store *st, const char *run_id, const char *json, const char *summary,
+                      int *cancelled)
 {
+    redisReply *r = NULL;
+    int rc;
     if (!st || !run_id || !json)
         return -EINVAL;
     size_t n = strlen(run_id);
+    struct sv_redis *rs = (struct sv_redis *)st;
     if (!summary)
-        return sv_redis_call01(st, "EVAL %s " SV_RUN_KEYS " %lld %b", lua_put,
-                               SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json,
-                               strlen(json));
-    return sv_redis_call01(st, "EVAL %s " SV_RUN_KEYS " %lld %b %b", lua_put,
+        rc = sv_redis_call(rs, &r, "EVAL %s " SV_RUN_KEYS " %lld %b", lua_put,
+                           SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json, strlen(json));
+    else
+        rc = sv_redis_call(rs, &r, "EVAL %s " SV_RUN_KEYS " %lld %b %b", lua_put,
                            SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json, strlen(json),
                            summary, strlen(summary));
+    if (rc == 0)
+        rc = r->type != REDIS_REPLY_INTEGER ? -EIO : r->integer > 0 ? 0 : -ENOENT;
+    if (rc == 0 && cancelled)
+        *cancelled = r->integer > 1;
+    freeReplyObject(r);
+    return rc;
 }
 
 static int rd_run_get(sv_store *st, const char *run_id, char **json)

@@ -96,7 +96,7 @@ static void test_create_get_put(void)
     CU_ASSERT_EQUAL(st->ops->ping(st), 0);
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":1}", "{}", 100), 0);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":1}"));
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":2}", NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":2}", NULL, NULL), 0);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":2}"));
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":3}", "{}", 200), -EEXIST);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":2}"));
@@ -111,6 +111,27 @@ static void test_create_get_put(void)
     st->ops->destroy(st);
 }
 
+/* run_put reads the run's cancel flag in the same call (the executor's only
+ * look at it between nodes). */
+static void test_put_reads_cancel_flag(void)
+{
+    sv_store *st = new_store(TTL_SEC);
+    int flag = -1;
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_c", "{}", "{}", 100), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_c", "{\"v\":1}", NULL, &flag), 0);
+    CU_ASSERT_EQUAL(flag, 0);
+    CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_c"), 0);
+    flag = -1;
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_c", "{\"v\":2}", "{}", &flag), 0);
+    CU_ASSERT_EQUAL(flag, 1);
+    /* another run's flag is its own */
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_d", "{}", "{}", 100), 0);
+    flag = -1;
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_d", "{}", NULL, &flag), 0);
+    CU_ASSERT_EQUAL(flag, 0);
+    st->ops->destroy(st);
+}
+
 static void test_unknown_run(void)
 {
     sv_store *st = new_store(TTL_SEC);
@@ -121,8 +142,8 @@ static void test_unknown_run(void)
 
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_none", &json), -ENOENT);
     CU_ASSERT_PTR_NULL(json);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", NULL), -ENOENT);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", "{}"), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", NULL, NULL), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", "{}", NULL), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_none", "{}", EVENT_CAP), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_none", &ev, &dropped), -ENOENT);
     CU_ASSERT_PTR_NULL(ev.v);
@@ -161,10 +182,10 @@ static void test_null_arguments(void)
     CU_ASSERT_EQUAL(o->run_create(st, "a", NULL, "{}", 0), -EINVAL);
     /* A run is never without a summary: only run_put may leave it out. */
     CU_ASSERT_EQUAL(o->run_create(st, "a", "{}", NULL, 0), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_put(NULL, "a", "{}", "{}"), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_put(st, NULL, "{}", "{}"), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_put(st, "a", NULL, "{}"), -EINVAL);
-    CU_ASSERT_EQUAL(o->run_put(st, "a", NULL, NULL), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_put(NULL, "a", "{}", "{}", NULL), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_put(st, NULL, "{}", "{}", NULL), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_put(st, "a", NULL, "{}", NULL), -EINVAL);
+    CU_ASSERT_EQUAL(o->run_put(st, "a", NULL, NULL, NULL), -EINVAL);
     CU_ASSERT_EQUAL(o->run_get(NULL, "a", &s), -EINVAL);
     CU_ASSERT_EQUAL(o->run_get(st, NULL, &s), -EINVAL);
     CU_ASSERT_EQUAL(o->run_get(st, "a", NULL), -EINVAL);
@@ -334,13 +355,13 @@ static void test_summary_put(void)
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{\"v\":1}", q, 1), 0);
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_b", "{}", b, 2), 0);
 
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":2}", NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":2}", NULL, NULL), 0);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":2}"));
     CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 10, &sums), 0);
     CU_ASSERT(summaries_are(&sums, want, 2));
     sv_strvec_free(&sums);
 
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":3}", r), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":3}", r, NULL), 0);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":3}"));
     want[1] = r;
     CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 10, &sums), 0);
@@ -351,7 +372,7 @@ static void test_summary_put(void)
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_a", "e", EVENT_CAP), 0);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_a"), 0);
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", s, 3), -EEXIST);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":4}", NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":4}", NULL, NULL), 0);
     CU_ASSERT(record_is(st, "gr_a", "{\"v\":4}"));
     CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 10, &sums), 0);
     CU_ASSERT(summaries_are(&sums, want, 2));
@@ -362,7 +383,7 @@ static void test_summary_put(void)
     CU_ASSERT_EQUAL_FATAL(sums.n, 1);
     sums.v[0][0] = 'X';
     sv_strvec_free(&sums);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":5}", s), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"v\":5}", s, NULL), 0);
     want[1] = s;
     CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 10, &sums), 0);
     CU_ASSERT(summaries_are(&sums, want, 2));
@@ -481,7 +502,7 @@ static void *worker_main(void *arg)
         case 4:
             /* Every other put keeps the summary. */
             rc = st->ops->run_put(st, id, "{\"status\":\"running\"}",
-                                  i % 20 == 4 ? "{\"status\":\"running\"}" : NULL);
+                                  i % 20 == 4 ? "{\"status\":\"running\"}" : NULL, NULL);
             break;
         case 5:
             rc = st->ops->run_get(st, id, &s);
@@ -593,6 +614,7 @@ static void test_concurrent_mixed_ops(void)
 
 const sv_cu_test sv_store_contract_tests[] = {
     {"create, get, put, duplicate", test_create_get_put},
+    {"run_put reads the cancel flag", test_put_reads_cancel_flag},
     {"unknown run is -ENOENT everywhere", test_unknown_run},
     {"NULL arguments are -EINVAL", test_null_arguments},
     {"event cap 1000 with dropped counter", test_event_cap_and_dropped},

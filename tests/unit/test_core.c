@@ -308,11 +308,12 @@ static const sv_store_ops *g_real_ops;
 static sv_store_ops g_spy_ops;
 static int g_puts, g_puts_with_summary, g_puts_fail;
 
-static int spy_run_put(sv_store *st, const char *run_id, const char *json, const char *summary)
+static int spy_run_put(sv_store *st, const char *run_id, const char *json, const char *summary,
+                       int *cancelled)
 {
     g_puts++;
     g_puts_with_summary += summary != NULL;
-    return g_puts_fail ? -EIO : g_real_ops->run_put(st, run_id, json, summary);
+    return g_puts_fail ? -EIO : g_real_ops->run_put(st, run_id, json, summary, cancelled);
 }
 
 static sv_store *spy_store(void)

@@ -106,8 +106,8 @@ static void test_ttl_run_expires(void)
     char *json = NULL;
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_a", &json), -ENOENT);
     CU_ASSERT_PTR_NULL(json);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", NULL), -ENOENT);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", "s9"), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", NULL, NULL), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", "s9", NULL), -ENOENT);
     /* The summary went with the record. */
     CU_ASSERT(summary_is(st, NULL));
     /* An expired id is free again, and starts with nothing of the old run. */
@@ -153,7 +153,7 @@ static void test_ttl_refresh_on_write(void)
 
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_a", "{}", "{}", 1), 0);
     now = 5000;
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"p\":1}", NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{\"p\":1}", NULL, NULL), 0);
     now = 5000 + TTL_MS - 1;
     CU_ASSERT(record_is(st, "gr_a", "{\"p\":1}"));
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_a", "e1", EVENT_CAP), 0);
@@ -262,7 +262,7 @@ static void test_summaries_skip_expired(void)
     for (size_t i = 0; i < 5; i++)
         CU_ASSERT_EQUAL(st->ops->run_create(st, ids_in[i], "{}", ids_in[i], (int64_t)i * 100), 0);
     now = TTL_MS / 2;
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "r2", "{}", NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "r2", "{}", NULL, NULL), 0);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "r5", "e", EVENT_CAP), 0);
     now = TTL_MS;
     CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 100, &ids), 0);

@@ -155,11 +155,11 @@ static void test_writes_refresh_reads_dont(void)
 
     /* A put without a summary refreshes the one there, and keeps it. */
     shorten(c);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_t", "{\"p\":1}", NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_t", "{\"p\":1}", NULL, NULL), 0);
     CU_ASSERT(refreshed(c));
     CU_ASSERT(raw_str_is(c, "sv:sum:gr_t", "s0"));
     shorten(c);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_t", "{\"p\":1}", "s1"), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_t", "{\"p\":1}", "s1", NULL), 0);
     CU_ASSERT(refreshed(c));
     CU_ASSERT(raw_str_is(c, "sv:sum:gr_t", "s1"));
     shorten(c);
@@ -204,7 +204,7 @@ static void test_expiry(void)
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_b", "{}", "sum_b", sv_now_us()), 0);
     long long deadline = th_mono_ms() + DEADLINE_MS;
     while (!gone && th_mono_ms() < deadline) {
-        CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_b", "{\"alive\":1}", NULL), 0);
+        CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_b", "{\"alive\":1}", NULL, NULL), 0);
         gone = rt_raw_int(c, "EXISTS sv:run:gr_a sv:ev:gr_a sv:evn:gr_a sv:cancel:gr_a "
                              "sv:sum:gr_a sv:idem:ws1:k") == 0;
         if (!gone)
@@ -212,8 +212,8 @@ static void test_expiry(void)
     }
     CU_ASSERT_FATAL(gone);
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_a", &s), -ENOENT);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", NULL), -ENOENT);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", "sum_a2"), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", NULL, NULL), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", "sum_a2", NULL), -ENOENT);
     CU_ASSERT_EQUAL(rt_raw_int(c, "EXISTS sv:sum:gr_a"), 0);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_a", &v, &dropped), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->cancel_get(st, "gr_a", &flag), -ENOENT);
@@ -284,7 +284,7 @@ static void test_summaries_from_sum_keys(void)
     sv_strvec_free(&v);
     CU_ASSERT_EQUAL(rt_raw_int(c, "ZCARD sv:runs"), 2);
     CU_ASSERT_EQUAL(rt_raw_int(c, "ZRANK sv:runs gr_2"), 1);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_2", "{}", "s2b"), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_2", "{}", "s2b", NULL), 0);
     CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), 0);
     CU_ASSERT(v.n == 2 && strcmp(v.v[0], "s2b") == 0 && strcmp(v.v[1], "s1") == 0);
     sv_strvec_free(&v);
@@ -328,8 +328,8 @@ static void test_unknown_run_writes_nothing(void)
     redisContext *c = rt_raw(0);
 
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", NULL), -ENOENT);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", "{}"), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", NULL, NULL), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_none", "{}", "{}", NULL), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_none", "{}", EVENT_CAP), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_none"), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->idem_release(st, "none"), -ENOENT);

@@ -159,8 +159,8 @@ static void all_fail(sv_store *st)
 
     CU_ASSERT_EQUAL(st->ops->ping(st), -EIO);
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_x", "{}", "{}", 1), -EIO);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_x", "{}", NULL), -EIO);
-    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_x", "{}", "{}"), -EIO);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_x", "{}", NULL, NULL), -EIO);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_x", "{}", "{}", NULL), -EIO);
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_x", &s), -EIO);
     CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), -EIO);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_x", "e", EVENT_CAP), -EIO);
