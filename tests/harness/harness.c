@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -109,12 +110,55 @@ static int copy_file(const char *src, const char *dst)
     return rc;
 }
 
+/* The private dirs this test program made: removed when it exits (a CI
+ * run makes a thousand of them, with plugin copies), unless SV_TEST_KEEP is
+ * set to look at the logs afterwards. */
+static char **g_dirs;
+static size_t g_n_dirs;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_dirs(void)
+{
+    const char *keep = getenv("SV_TEST_KEEP");
+    for (size_t i = 0; i < g_n_dirs; i++) {
+        if (!keep || !*keep)
+            nftw(g_dirs[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(g_dirs[i]);
+    }
+    free(g_dirs);
+    g_dirs = NULL;
+    g_n_dirs = 0;
+}
+
+static void note_dir(const char *dir)
+{
+    char **v = realloc(g_dirs, (g_n_dirs + 1) * sizeof *v);
+    if (!v)
+        return;
+    g_dirs = v;
+    if ((g_dirs[g_n_dirs] = strdup(dir)) == NULL)
+        return;
+    if (g_n_dirs++ == 0)
+        atexit(remove_dirs);
+}
+
 static int make_dir(th_proc *p, const char *tag)
 {
     memset(p, 0, sizeof *p);
     p->pid = -1;
     snprintf(p->dir, sizeof p->dir, "%s/sv-%s.XXXXXX", env_or("TMPDIR", "/tmp"), tag);
-    return mkdtemp(p->dir) ? 0 : -1;
+    if (!mkdtemp(p->dir))
+        return -1;
+    note_dir(p->dir);
+    return 0;
 }
 
 /* Fork and exec argv with envp, stdout+stderr to log_path. */
