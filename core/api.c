@@ -395,8 +395,10 @@ static void get_run(sv_api *api, const sv_req *req, const char *id, sv_resp *res
     if (query_num(req, "wait", 0, SV_WAIT_MAX_SEC, &wait_sec, resp) < 0 ||
         query_num(req, "since", 0, LONG_MAX, &since, resp) < 0)
         return;
-    /* Read before the view, so a change between the two is not missed. */
-    uint64_t mark = api->watch && sv_run_id_valid(id) ? sv_watch_mark(api->watch, id) : 0;
+    /* Read before the view, so a change between the two is not missed; a
+     * plain read (no wait) needs none and takes no lock for it. */
+    uint64_t mark =
+        wait_sec > 0 && api->watch && sv_run_id_valid(id) ? sv_watch_mark(api->watch, id) : 0;
     int rc = sv_run_id_valid(id) ? sv_run_view(api->store, id, &view) : -ENOENT;
     if (rc == -ENOENT) {
         snprintf(msg, sizeof msg, "no run with id \"%.40s\" (runs expire after RUN_TTL_SEC)", id);

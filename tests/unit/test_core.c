@@ -64,6 +64,14 @@ static void test_config_good(void)
     CU_ASSERT_EQUAL(set(&c, "REDIS_URL", "unix:///run/redis.sock"), 0);
     CU_ASSERT_EQUAL(set(&c, "REDIS_URL", ""), 0);
     CU_ASSERT_PTR_NULL(c.redis_url);
+    CU_ASSERT_EQUAL(c.node_ttl_ms, 10000);
+    CU_ASSERT_STRING_EQUAL(c.node_id, "");
+    CU_ASSERT_EQUAL(set(&c, "NODE_TTL_SEC", "3"), 0);
+    CU_ASSERT_EQUAL(c.node_ttl_ms, 3000);
+    CU_ASSERT_EQUAL(set(&c, "SUPERVISOR_NODE_ID", "pod-7.sofiia:a_b"), 0);
+    CU_ASSERT_STRING_EQUAL(c.node_id, "pod-7.sofiia:a_b");
+    CU_ASSERT_EQUAL(set(&c, "SUPERVISOR_NODE_ID", ""), 0);
+    CU_ASSERT_STRING_EQUAL(c.node_id, "");
     CU_ASSERT_EQUAL(set(&c, "RUN_TTL_SEC", "60"), 0);
     CU_ASSERT_EQUAL(c.run_ttl_sec, 60);
     CU_ASSERT_EQUAL(set(&c, "WORKER_THREADS", "8"), 0);
@@ -105,6 +113,13 @@ static void test_config_bad(void)
     expect_bad("GATEWAY_BASE_URL", "http://");
     expect_bad("REDIS_URL", "localhost:6379");
     expect_bad("REDIS_URL", "redis://");
+    expect_bad("NODE_TTL_SEC", "0");
+    expect_bad("NODE_TTL_SEC", "3601");
+    expect_bad("NODE_TTL_SEC", "10s");
+    expect_bad("SUPERVISOR_NODE_ID", "node one");
+    expect_bad("SUPERVISOR_NODE_ID", "n/1");
+    expect_bad("SUPERVISOR_NODE_ID",
+               "n123456789012345678901234567890123456789012345678901234567890123456");
     expect_bad("RUN_TTL_SEC", "abc");
     expect_bad("RUN_TTL_SEC", "0");
     expect_bad("RUN_TTL_SEC", "-5");
