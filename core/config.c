@@ -45,6 +45,7 @@ int sv_config_defaults(sv_config *cfg)
     cfg->run_ttl_sec = 86400;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->worker_threads = cores > 0 ? (int)(cores > 256 ? 256 : cores) : 2;
+    cfg->worker_threads_max = 1024;
     cfg->incident_max_window_h = 24;
     cfg->log_level = SV_LEVEL_INFO;
     cfg->gateway_timeout_ms = 30000;
@@ -247,6 +248,10 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
         rc = parse_int(key, v, 1, 1024, &n, err, len);
         if (rc == 0)
             cfg->worker_threads = (int)n;
+    } else if (strcmp(key, "WORKER_THREADS_MAX") == 0) {
+        rc = parse_int(key, v, 1, 16384, &n, err, len);
+        if (rc == 0)
+            cfg->worker_threads_max = (int)n;
     } else if (strcmp(key, "INCIDENT_MAX_TIME_WINDOW_H") == 0) {
         rc = parse_int(key, v, 1, 8760, &n, err, len);
         if (rc == 0)
@@ -299,6 +304,7 @@ static const char *const g_keys[] = {"SUPERVISOR_LISTEN",
                                      "RUN_TTL_SEC",
                                      "PLUGIN_DIR",
                                      "WORKER_THREADS",
+                                     "WORKER_THREADS_MAX",
                                      "INCIDENT_MAX_TIME_WINDOW_H",
                                      "LOG_LEVEL",
                                      "GATEWAY_TIMEOUT_SEC",

@@ -21,6 +21,7 @@ typedef struct sv_config {
     int64_t run_ttl_sec;
     char *plugin_dir;
     int worker_threads;
+    int worker_threads_max; /* threads in all, those waiting on the router or store included */
     long incident_max_window_h;
     enum sv_level log_level;
     /* Beyond the contract's table; documented in docs/operations.md. */

@@ -5,6 +5,7 @@
 #include "timer.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +20,7 @@ struct sv_exec {
     /* /metrics: relaxed counters, read without stopping anyone */
     atomic_uint_fast64_t n_started, n_resumed, n_nodes, n_end[3];
     sv_timer *timer;
-    pthread_t *threads;
-    int n_threads;
-    pthread_mutex_t qlock; /* queue, busy, stopping */
-    pthread_cond_t qcond;  /* work arrived or stopping */
-    pthread_cond_t idle;   /* a worker finished a node */
-    sv_run *head, *tail;
-    size_t queued; /* runs in the queue */
-    int busy;
-    int stopping;
+    sv_pool *pool;         /* runs' steps, and (with a durable store) API requests */
     pthread_mutex_t mlock; /* the live-run map */
     sv_run *map[SV_MAP_BUCKETS];
     size_t live;
@@ -85,19 +78,13 @@ static sv_run *map_get(sv_exec *ex, const char *id)
     return found;
 }
 
-/* Queue a run; the caller's reference passes to the queue. */
+static void step_task(sv_pool_task *t);
+
+/* Queue a run's next step; the caller's reference passes to the queue. */
 static void enqueue(sv_exec *ex, sv_run *r)
 {
-    pthread_mutex_lock(&ex->qlock);
-    r->q_next = NULL;
-    if (ex->tail)
-        ex->tail->q_next = r;
-    else
-        ex->head = r;
-    ex->tail = r;
-    ex->queued++;
-    pthread_cond_signal(&ex->qcond);
-    pthread_mutex_unlock(&ex->qlock);
+    r->task.fn = step_task;
+    sv_pool_submit(ex->pool, &r->task, 0);
 }
 
 static void park_fire(void *arg, uint64_t gen, int fired)
@@ -378,31 +365,15 @@ out:
     sv_run_unref(r);
 }
 
-static void *worker_main(void *arg)
+static void step_task(sv_pool_task *t)
 {
-    sv_exec *ex = arg;
-    pthread_mutex_lock(&ex->qlock);
-    for (;;) {
-        while (!ex->head && !ex->stopping)
-            pthread_cond_wait(&ex->qcond, &ex->qlock);
-        if (ex->stopping)
-            break;
-        sv_run *r = ex->head;
-        ex->head = r->q_next;
-        if (!ex->head)
-            ex->tail = NULL;
-        ex->queued--;
-        r->q_next = NULL;
-        ex->busy++;
-        pthread_mutex_unlock(&ex->qlock);
-        step_run(ex, r);
-        pthread_mutex_lock(&ex->qlock);
-        ex->busy--;
-        pthread_cond_broadcast(&ex->idle);
-    }
-    pthread_mutex_unlock(&ex->qlock);
-    sv_gateway_thread_cleanup();
-    return NULL;
+    sv_run *r = (sv_run *)((char *)t - offsetof(sv_run, task));
+    step_run(r->exec, r);
+}
+
+static void drop_task(sv_pool_task *t)
+{
+    sv_run_unref((sv_run *)((char *)t - offsetof(sv_run, task)));
 }
 
 int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out)
@@ -422,24 +393,18 @@ int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out)
     atomic_init(&ex->n_nodes, 0);
     for (int i = 0; i < 3; i++)
         atomic_init(&ex->n_end[i], 0);
-    pthread_mutex_init(&ex->qlock, NULL);
     pthread_mutex_init(&ex->mlock, NULL);
-    pthread_cond_init(&ex->qcond, NULL);
-    pthread_cond_init(&ex->idle, NULL);
     rc = sv_timer_new(&ex->timer);
     if (rc < 0)
         goto out;
-    ex->threads = calloc((size_t)cfg->threads, sizeof *ex->threads);
-    if (!ex->threads) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    for (int i = 0; i < cfg->threads; i++) {
-        rc = -pthread_create(&ex->threads[i], NULL, worker_main, ex);
-        if (rc < 0)
-            goto out;
-        ex->n_threads++;
-    }
+    sv_pool_cfg pc = {.slots = cfg->threads,
+                      .max_threads = cfg->max_threads > 0 ? cfg->max_threads : 1024,
+                      .idle_ms = 10000,
+                      /* nodes run plugin code: a generous stack, of which only
+                       * the pages touched are memory */
+                      .stack_bytes = 1u << 20,
+                      .thread_exit = sv_gateway_thread_cleanup};
+    rc = sv_pool_new(&pc, &ex->pool);
 out:
     if (rc < 0) {
         sv_exec_shutdown(ex, 0);
@@ -558,11 +523,14 @@ void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out)
     out->failed = atomic_load_explicit(&ex->n_end[1], memory_order_relaxed);
     out->cancelled = atomic_load_explicit(&ex->n_end[2], memory_order_relaxed);
     out->live = sv_exec_live(ex);
-    pthread_mutex_lock(&ex->qlock);
-    out->runnable = ex->queued;
-    out->busy_workers = (size_t)ex->busy;
-    out->workers = (size_t)ex->n_threads;
-    pthread_mutex_unlock(&ex->qlock);
+    sv_pool_stats ps;
+    sv_pool_stats_get(ex->pool, &ps);
+    out->runnable = ps.queued;
+    out->busy_workers = ps.running - ps.blocked;
+    out->workers = ps.slots;
+    out->threads = ps.threads;
+    out->blocked = ps.blocked;
+    out->handoffs = ps.handoffs;
 }
 
 static void stop_in_flight(sv_exec *ex)
@@ -581,32 +549,20 @@ static void stop_in_flight(sv_exec *ex)
 
 void sv_exec_shutdown(sv_exec *ex, int64_t grace_ms)
 {
-    if (!ex)
+    if (!ex || !ex->pool)
         return;
-    pthread_mutex_lock(&ex->qlock);
-    ex->stopping = 1;
-    pthread_cond_broadcast(&ex->qcond);
-    int64_t deadline = sv_mono_ms() + grace_ms;
-    while (ex->busy > 0 && sv_mono_ms() < deadline) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&ex->idle, &ex->qlock, &ts);
-    }
-    int busy = ex->busy;
-    pthread_mutex_unlock(&ex->qlock);
+    int busy = sv_pool_stop(ex->pool, grace_ms);
     if (busy > 0) {
         sv_logf(SV_LEVEL_WARN, "%d node(s) still running after the grace period: aborting them",
                 busy);
         stop_in_flight(ex);
     }
-    for (int i = 0; i < ex->n_threads; i++)
-        pthread_join(ex->threads[i], NULL);
-    ex->n_threads = 0;
+    sv_pool_join(ex->pool);
+}
+
+sv_pool *sv_exec_pool(sv_exec *ex)
+{
+    return ex->pool;
 }
 
 void sv_exec_free(sv_exec *ex)
@@ -614,11 +570,7 @@ void sv_exec_free(sv_exec *ex)
     if (!ex)
         return;
     sv_timer_free(ex->timer); /* releases parked runs and deadlines */
-    while (ex->head) {
-        sv_run *r = ex->head;
-        ex->head = r->q_next;
-        sv_run_unref(r);
-    }
+    sv_pool_free(ex->pool, drop_task);
     for (size_t b = 0; b < SV_MAP_BUCKETS; b++) {
         while (ex->map[b]) {
             sv_run *r = ex->map[b];
@@ -626,10 +578,6 @@ void sv_exec_free(sv_exec *ex)
             sv_run_unref(r);
         }
     }
-    free(ex->threads);
-    pthread_cond_destroy(&ex->qcond);
-    pthread_cond_destroy(&ex->idle);
-    pthread_mutex_destroy(&ex->qlock);
     pthread_mutex_destroy(&ex->mlock);
     free(ex);
 }

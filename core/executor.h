@@ -10,12 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pool.h"
 #include "run.h"
 
 typedef struct sv_exec sv_exec;
 
 typedef struct sv_exec_cfg {
-    int threads;
+    int threads;     /* CPU slots: nodes executing at once (WORKER_THREADS) */
+    int max_threads; /* threads in all, those waiting on the router or the store included */
     sv_store *store;
     /* This instance's node id in a durable store: its runs are kept in the
      * node's owned set (store.h) so that another instance can resume them.
@@ -68,6 +70,8 @@ typedef struct sv_exec_stats {
     uint64_t succeeded, failed, cancelled; /* runs that ended here */
     uint64_t nodes;                        /* nodes executed */
     size_t live, runnable, busy_workers, workers;
+    size_t threads, blocked; /* pool threads; of them waiting on the router or the store */
+    uint64_t handoffs;       /* CPU slots handed on by a thread about to wait */
 } sv_exec_stats;
 void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out);
 
@@ -77,6 +81,9 @@ void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out);
  * unfinished keep their last checkpoint in the store.
  */
 void sv_exec_shutdown(sv_exec *ex, int64_t grace_ms);
+/* The pool that runs the steps: API requests that touch a durable store run
+ * there too (http.h offload). */
+sv_pool *sv_exec_pool(sv_exec *ex);
 void sv_exec_free(sv_exec *ex);
 
 #endif

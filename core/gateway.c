@@ -6,6 +6,7 @@
  */
 #include "gateway.h"
 #include "gateway_http.h"
+#include "pool.h"
 #include "log.h"
 #include "util.h"
 
@@ -488,17 +489,24 @@ static int cancel_requested(const sv_gw_call *c)
 static int backoff_sleep(const sv_gw_call *c, int64_t ms)
 {
     int64_t end = sv_mono_ms() + ms;
+    int rc = 0;
+    /* The wait holds no CPU slot (pool.h): other runs execute meanwhile. */
+    sv_pool_block_begin();
     for (;;) {
-        if (cancel_requested(c))
-            return SV_ECANCELLED;
+        if (cancel_requested(c)) {
+            rc = SV_ECANCELLED;
+            break;
+        }
         int64_t left = end - sv_mono_ms();
         if (left <= 0)
-            return 0;
+            break;
         if (left > SV_GW_SLICE_MS)
             left = SV_GW_SLICE_MS;
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)left * 1000000L};
         nanosleep(&ts, NULL);
     }
+    sv_pool_block_end();
+    return rc;
 }
 
 static int call_cancelled(const sv_gw_call *c, sv_error *err)

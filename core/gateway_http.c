@@ -5,6 +5,7 @@
  * curl_multi_poll in short slices so a cancel or a deadline stops it fast.
  */
 #include "gateway_http.h"
+#include "pool.h"
 #include "util.h"
 
 #include <errno.h>
@@ -21,6 +22,26 @@ struct sv_gw_tls {
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static pthread_key_t g_key;
 static int g_init_rc;
+/* One connection cache (and DNS cache) for every thread's handles: pool
+ * threads come and go with the load (pool.h), and a keep-alive connection
+ * to the router must outlive the thread that opened it. */
+static CURLSH *g_share;
+static pthread_mutex_t g_share_lock[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+    (void)h;
+    (void)access;
+    (void)arg;
+    pthread_mutex_lock(&g_share_lock[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+    (void)h;
+    (void)arg;
+    pthread_mutex_unlock(&g_share_lock[data]);
+}
 static _Thread_local struct sv_gw_tls *tl;
 
 static void tls_free(void *p)
@@ -43,8 +64,18 @@ static void global_init(void)
     }
     /* The key's destructor frees the handles of a thread that exits without
      * calling sv_gateway_thread_cleanup(). */
-    if (pthread_key_create(&g_key, tls_free) != 0)
+    if (pthread_key_create(&g_key, tls_free) != 0) {
         g_init_rc = -EAGAIN;
+        return;
+    }
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&g_share_lock[i], NULL);
+    g_share = curl_share_init();
+    if (!g_share || curl_share_setopt(g_share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
+        curl_share_setopt(g_share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
+        curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+        curl_share_setopt(g_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
+        g_init_rc = -ENOMEM;
 }
 
 int sv_gw_http_global_init(void)
@@ -184,7 +215,8 @@ static int setup(CURL *e, const char *url, const char *body, size_t len, struct 
         curl_easy_setopt(e, CURLOPT_HEADERDATA, x) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_USERAGENT, "sofiia-supervisor") != CURLE_OK)
+        curl_easy_setopt(e, CURLOPT_USERAGENT, "sofiia-supervisor") != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_SHARE, g_share) != CURLE_OK)
         return -EINVAL;
     return 0;
 }
@@ -226,15 +258,17 @@ void sv_gw_http_perform(const char *url, const char *body, size_t len, int64_t e
         goto out;
     }
     added = 1;
+    /* Waiting on the router holds no CPU slot (pool.h). */
+    sv_pool_block_begin();
     for (;;) {
         if (curl_multi_perform(t->multi, &running) != CURLM_OK) {
             x->cc = CURLE_FAILED_INIT;
-            goto out;
+            goto unblock;
         }
         if (!running)
             break;
         if (stop_now(end_ms, deadline_ms, cancel, &x->end))
-            goto out;
+            goto unblock;
         int64_t wait = end_ms - sv_mono_ms();
         if (wait > SV_GW_SLICE_MS)
             wait = SV_GW_SLICE_MS;
@@ -242,9 +276,10 @@ void sv_gw_http_perform(const char *url, const char *body, size_t len, int64_t e
             wait = 1;
         if (curl_multi_poll(t->multi, NULL, 0, (int)wait, NULL) != CURLM_OK) {
             x->cc = CURLE_FAILED_INIT;
-            goto out;
+            goto unblock;
         }
     }
+    sv_pool_block_end();
     /* Finished: the result is in the multi handle's message queue. */
     x->cc = CURLE_GOT_NOTHING;
     CURLMsg *m;
@@ -254,6 +289,9 @@ void sv_gw_http_perform(const char *url, const char *body, size_t len, int64_t e
             x->cc = m->data.result;
     if (x->cc == CURLE_OK)
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &x->http);
+    goto out;
+unblock:
+    sv_pool_block_end();
 out:
     /* Removing a handle mid-transfer aborts it and closes its connection. */
     if (added)

@@ -162,6 +162,9 @@ static int start(sv_daemon *d)
     if (rc < 0)
         return rc;
     sv_exec_cfg ecfg = {.threads = cfg->worker_threads,
+                        .max_threads = cfg->worker_threads_max > cfg->worker_threads
+                                           ? cfg->worker_threads_max
+                                           : cfg->worker_threads,
                         .store = d->store,
                         .node_id = d->store->ops->durable ? d->node_id : NULL,
                         .notify = notify_watch,

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
+#include "pool.h"
 #include "registry.h"
 #include "store.h"
 #include "util.h"
@@ -77,7 +78,7 @@ typedef struct sv_run {
      * wakes the requests waiting on the run (watch.h).  NULL = nobody. */
     void (*notify)(void *arg, const char *run_id, int final);
     void *notify_arg;
-    struct sv_run *q_next;   /* runnable queue link (executor) */
+    sv_pool_task task;       /* its next step, queued in the executor's pool */
     struct sv_run *map_next; /* live-run map chain (executor) */
 } sv_run;
 

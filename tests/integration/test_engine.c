@@ -270,11 +270,13 @@ static void test_cancel_running_call(void)
     stop_pair();
 }
 
-/* With one worker busy on a slow call, a second run stays queued; its
- * cancel is immediate (200 cancelled) and it never calls a tool. */
+/* With the only thread the pool may have busy on a slow call
+ * (WORKER_THREADS_MAX=1: no thread to hand its CPU slot to), a second run
+ * stays queued; its cancel is immediate (200 cancelled) and it never calls
+ * a tool. */
 static void test_cancel_queued_run(void)
 {
-    const char *env[] = {"WORKER_THREADS=1", NULL};
+    const char *env[] = {"WORKER_THREADS=1", "WORKER_THREADS_MAX=1", NULL};
     CU_ASSERT_FATAL(start_pair("tests/scenarios/engine_slow.json", env) == 0);
     char busy[64], queued[64];
     th_start_run(g_d.port, "test_wait", "{\"waits\":0}", busy);
@@ -331,10 +333,10 @@ static void test_overall_timeout(void)
 }
 
 /* A run still queued when its deadline passes ends at once, with no node
- * run and no on_cancel, though every worker is busy. */
+ * run and no on_cancel, though every thread is busy. */
 static void test_timeout_while_queued(void)
 {
-    const char *env[] = {"WORKER_THREADS=1", NULL};
+    const char *env[] = {"WORKER_THREADS=1", "WORKER_THREADS_MAX=1", NULL};
     CU_ASSERT_FATAL(start_pair("tests/scenarios/engine_slow.json", env) == 0);
     char busy[64], queued[64];
     th_start_run(g_d.port, "test_wait", "{\"waits\":0}", busy);

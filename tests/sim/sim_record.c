@@ -68,6 +68,7 @@ int sim_record_write(struct sim_record *r, const struct sim_record_entry *e)
         goto out;
     }
     json_object_object_add(line, "ts_ms", json_object_new_int64(e->ts_ms));
+    json_object_object_add(line, "in_flight", json_object_new_int64(e->in_flight));
     json_object_object_add(line, "method", sim_record_header(e->method));
     json_object_object_add(line, "path", sim_record_header(e->path));
     json_object_object_add(line, "authorization", sim_record_header(e->authorization));

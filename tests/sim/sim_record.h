@@ -21,6 +21,7 @@ struct sim_record_entry {
     json_object *body; /* the parsed body or a stand-in (see sim_server.c); NULL = null */
     long rule;         /* index of the matching rule, -1 for none */
     unsigned int http_status;
+    long in_flight; /* tool calls received and not yet answered, this one included */
 };
 
 /* Open path for appending; on failure a negative errno. */

@@ -29,6 +29,7 @@ struct sim_server {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int stopping;
+    long in_flight; /* tool calls between arrival and answer (under lock) */
 };
 
 /* One request being received. */
@@ -305,6 +306,14 @@ static enum MHD_Result sim_server_answer(struct sim_server *s, struct MHD_Connec
     e.body = sim_record_body(c, req, jerr);
     e.rule = ans.rule;
     e.http_status = ans.status;
+    /* How many calls the caller has open at once: what shows that a
+     * supervisor does not hold one thread per call. */
+    int counted = strcmp(url, "/v1/tools/execute") == 0;
+    pthread_mutex_lock(&s->lock);
+    if (counted)
+        s->in_flight++;
+    e.in_flight = s->in_flight;
+    pthread_mutex_unlock(&s->lock);
     if (sim_record_write(s->cfg.record, &e) < 0)
         fprintf(stderr, "router-sim: cannot write the record file\n");
     json_object_put(e.body);
@@ -315,6 +324,10 @@ static enum MHD_Result sim_server_answer(struct sim_server *s, struct MHD_Connec
         ret = MHD_NO;
     else
         ret = sim_send(conn, &ans);
+    pthread_mutex_lock(&s->lock);
+    if (counted)
+        s->in_flight--;
+    pthread_mutex_unlock(&s->lock);
 out:
     free(ans.owned);
     json_object_put(req);
