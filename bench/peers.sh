@@ -94,7 +94,12 @@ make -s -C "$work/fakegw" >/dev/null
 # ---------------------------------------------------------------- the daemon, snapshotted
 # A copy, so that a rebuild during the run changes nothing in this invocation.
 if [ $do_build = 1 ]; then
-    make -s -C "$build" -j"$(nproc)" sofiia-supervisor plugins/release_check/release_check.la >/dev/null
+    if ! make -s -C "$build" -j"$(nproc)" sofiia-supervisor plugins/release_check/release_check.la \
+        >"$work/make.log" 2>&1; then
+        tail -20 "$work/make.log" >&2
+        echo "make -C $build failed (--no-build measures what is built)" >&2
+        exit 1
+    fi
 fi
 rc_so=$(find "$build/plugins" -name release_check.so -path '*/.libs/*' 2>/dev/null | head -1)
 if [ ! -x "$build/sofiia-supervisor" ] || [ -z "$rc_so" ]; then
