@@ -4,6 +4,8 @@
 #include "sv_build.h" /* PACKAGE_VERSION */
 
 #include "api.h"
+#include "auth.h"
+#include "json_strict.h"
 #include "log.h"
 #include "metrics.h"
 #include "run.h"
@@ -104,32 +106,19 @@ static json_object *parse_body(const sv_req *req, sv_resp *resp)
                       NULL);
         return NULL;
     }
-    json_tokener *tok = json_tokener_new_ex(64);
-    if (!tok) {
+    /* Strict JSON (CONTRACT §7): no duplicate keys, NaN, single quotes,
+     * "\u0000", lone surrogates or invalid UTF-8 (json_strict.h). */
+    json_object *o = NULL;
+    char why[320], field[160], msg[400];
+    int rc =
+        sv_json_parse_strict(req->body, req->body_len, &o, why, sizeof why, field, sizeof field);
+    if (rc == -ENOMEM) {
         sv_resp_error(resp, 500, "internal", "out of memory", NULL);
         return NULL;
     }
-    json_object *o = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
-    enum json_tokener_error jerr = json_tokener_get_error(tok);
-    size_t off = json_tokener_get_parse_end(tok);
-    json_tokener_free(tok);
-    if (jerr == json_tokener_success && off < req->body_len) {
-        /* trailing bytes after the object: only white space is fine */
-        for (size_t i = off; i < req->body_len; i++) {
-            char c = req->body[i];
-            if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
-                jerr = json_tokener_error_parse_unexpected;
-                break;
-            }
-        }
-    }
-    if (!o || jerr != json_tokener_success) {
-        char msg[192];
-        snprintf(msg, sizeof msg, "the body is not valid JSON (%s at byte %zu)",
-                 jerr == json_tokener_continue ? "unexpected end" : json_tokener_error_desc(jerr),
-                 off);
-        json_object_put(o);
-        sv_resp_error(resp, 400, "invalid_json", msg, NULL);
+    if (rc < 0) {
+        snprintf(msg, sizeof msg, "the body is not valid JSON (%s)", why);
+        sv_resp_error(resp, 400, "invalid_json", msg, field[0] ? field : NULL);
         return NULL;
     }
     if (!json_object_is_type(o, json_type_object)) {
@@ -261,6 +250,13 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
     body = parse_body(req, resp);
     if (!body || check_start_body(body, resp) < 0)
         goto out;
+    if (!sv_auth_allows(req->key, str_of(body, "workspace_id"))) {
+        char msg[320];
+        snprintf(msg, sizeof msg, "the key \"%s\" may not start runs in workspace \"%s\"",
+                 req->key->id, str_of(body, "workspace_id"));
+        sv_resp_error(resp, 403, "forbidden_workspace", msg, "workspace_id");
+        goto out;
+    }
     json_object *in = NULL;
     if (!json_object_object_get_ex(body, "input", &in) || !in) {
         input = json_object_new_object();
@@ -400,6 +396,12 @@ static void get_run(sv_api *api, const sv_req *req, const char *id, sv_resp *res
     uint64_t mark =
         wait_sec > 0 && api->watch && sv_run_id_valid(id) ? sv_watch_mark(api->watch, id) : 0;
     int rc = sv_run_id_valid(id) ? sv_run_view(api->store, id, &view) : -ENOENT;
+    if (rc == 0 && !sv_auth_allows(req->key, str_of(view, "workspace_id"))) {
+        /* another workspace's run: answered as if it did not exist */
+        json_object_put(view);
+        view = NULL;
+        rc = -ENOENT;
+    }
     if (rc == -ENOENT) {
         snprintf(msg, sizeof msg, "no run with id \"%.40s\" (runs expire after RUN_TTL_SEC)", id);
         sv_resp_error(resp, 404, "run_not_found", msg, NULL);
@@ -439,28 +441,75 @@ static void cancel_reply(sv_resp *resp, const char *id, int status, const char *
     reply(resp, status, o);
 }
 
-static void post_cancel(sv_api *api, const char *id, sv_resp *resp)
+/* The cancel of a run that is not live here (executing on another
+ * instance, or waiting to be resumed): its event is written here, where the
+ * key that asked is known, and the store's flag stops the run wherever it
+ * is (whose executor writes no event of its own). */
+static void cancel_elsewhere(sv_api *api, const char *id, const char *key_id)
+{
+    int flag = 0;
+    if (api->store->ops->cancel_get(api->store, id, &flag) == 0 && !flag) {
+        json_object *d = json_object_new_object();
+        if (key_id)
+            json_object_object_add(d, "key_id", json_object_new_string(key_id));
+        sv_run_event_to(api->store, id, "cancel_requested", NULL, d);
+    }
+    api->store->ops->cancel_set(api->store, id);
+}
+
+/* Who cancelled what: the key's id, never the key. */
+static void log_cancel(const char *id, const char *key_id, const char *status)
+{
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "run_id", json_object_new_string(id));
+    if (key_id)
+        json_object_object_add(f, "key_id", json_object_new_string(key_id));
+    json_object_object_add(f, "status", json_object_new_string(status));
+    sv_log(SV_LEVEL_INFO, "cancel requested", f);
+}
+
+static void post_cancel(sv_api *api, const sv_req *req, const char *id, sv_resp *resp)
 {
     sv_run_status st;
     char *text = NULL;
     json_object *rec = NULL;
-    int rc = sv_run_id_valid(id) ? sv_exec_cancel(api->exec, id, &st) : -ENOENT;
-    if (rc == -ENOENT && sv_run_id_valid(id)) {
-        /* Not live here: the store says what it is (finished, or running on
-         * another instance, which sees the flag between nodes). */
+    const char *key_id = req->key ? req->key->id : NULL;
+    int rc = sv_run_id_valid(id) ? 0 : -ENOENT;
+    if (rc == 0 && sv_auth_limited(req->key)) {
+        /* A key limited to workspaces learns nothing of other workspaces'
+         * runs: whose run it is comes first, and another's is absent. */
         rc = api->store->ops->run_get(api->store, id, &text);
         if (rc == 0) {
             rec = json_tokener_parse(text);
+            if (!sv_auth_allows(req->key, str_of(rec, "workspace_id")))
+                rc = -ENOENT;
+        }
+        if (rc < 0)
+            goto answer;
+    }
+    if (rc == 0)
+        rc = sv_exec_cancel(api->exec, id, key_id, &st);
+    if (rc == -ENOENT && sv_run_id_valid(id)) {
+        /* Not live here: the store says what it is (finished, or running on
+         * another instance, which sees the flag between nodes). */
+        if (!text) {
+            rc = api->store->ops->run_get(api->store, id, &text);
+            rec = rc == 0 ? json_tokener_parse(text) : NULL;
+        } else {
+            rc = 0; /* read above */
+        }
+        if (rc == 0) {
             int s = sv_run_status_parse(str_of(rec, "status"));
             st = s < 0 ? SV_RUN_FAILED : (sv_run_status)s;
             if (!sv_run_status_final(st)) {
-                api->store->ops->cancel_set(api->store, id);
+                cancel_elsewhere(api, id, key_id);
                 st = SV_RUN_RUNNING;
             }
         }
     } else if (rc == 0 && !sv_run_status_final(st)) {
         api->store->ops->cancel_set(api->store, id);
     }
+answer:
     if (rc == -ENOENT) {
         char msg[160];
         snprintf(msg, sizeof msg, "no run with id \"%.40s\"", id);
@@ -469,8 +518,10 @@ static void post_cancel(sv_api *api, const char *id, sv_resp *resp)
         store_down(resp, rc);
     } else if (st == SV_RUN_CANCELLED) {
         cancel_reply(resp, id, 200, "cancelled");
+        log_cancel(id, key_id, "cancelled");
     } else if (st == SV_RUN_RUNNING || st == SV_RUN_QUEUED) {
         cancel_reply(resp, id, 202, "cancelling");
+        log_cancel(id, key_id, "cancelling");
     } else {
         char msg[160];
         snprintf(msg, sizeof msg, "the run has already %s; nothing to cancel",
@@ -483,6 +534,7 @@ static void post_cancel(sv_api *api, const char *id, sv_resp *resp)
 
 typedef struct list_filter {
     const char *graph, *status, *workspace_id; /* NULL: any */
+    const sv_auth_key *key;                    /* only its workspaces' runs */
     long limit;
 } list_filter;
 
@@ -503,7 +555,8 @@ static int list_collect(sv_api *api, size_t want, const list_filter *f, json_obj
         if (s && json_object_is_type(s, json_type_object) &&
             (!f->graph || strcmp(str_of(s, "graph"), f->graph) == 0) &&
             (!f->status || strcmp(str_of(s, "status"), f->status) == 0) &&
-            (!f->workspace_id || strcmp(str_of(s, "workspace_id"), f->workspace_id) == 0)) {
+            (!f->workspace_id || strcmp(str_of(s, "workspace_id"), f->workspace_id) == 0) &&
+            sv_auth_allows(f->key, str_of(s, "workspace_id"))) {
             json_object_array_add(arr, s);
             s = NULL;
         }
@@ -528,6 +581,7 @@ static void list_runs(sv_api *api, const sv_req *req, sv_resp *resp)
     list_filter f = {.graph = sv_req_query(req, "graph"),
                      .status = sv_req_query(req, "status"),
                      .workspace_id = sv_req_query(req, "workspace_id"),
+                     .key = req->key,
                      .limit = SV_LIST_DEFAULT};
     const char *lim = sv_req_query(req, "limit");
     if (f.status && sv_run_status_parse(f.status) < 0) {
@@ -547,7 +601,7 @@ static void list_runs(sv_api *api, const sv_req *req, sv_resp *resp)
     }
     /* Unfiltered, the newest `limit` summaries are the answer: ask for no
      * more, and look further only when some of them could not be read. */
-    int filtered = f.graph || f.status || f.workspace_id;
+    int filtered = f.graph || f.status || f.workspace_id || sv_auth_limited(f.key);
     size_t want = filtered ? SV_LIST_SCAN : (size_t)f.limit, seen = 0;
     json_object *arr = json_object_new_array();
     int rc = list_collect(api, want, &f, arr, &seen);
@@ -611,7 +665,7 @@ void sv_api_handle(void *app, const sv_req *req, sv_resp *resp)
         if (!*tail)
             return get ? get_run(api, req, id, resp) : method_not_allowed(resp, "GET");
         if (strcmp(tail, "/cancel") == 0)
-            return post ? post_cancel(api, id, resp) : method_not_allowed(resp, "POST");
+            return post ? post_cancel(api, req, id, resp) : method_not_allowed(resp, "POST");
     }
     char msg[160];
     snprintf(msg, sizeof msg, "no such endpoint: %.8s %.100s (see docs/api.md)", m, p);

@@ -1,5 +1,7 @@
 /* config.c - parsing and checking the settings; see config.h. */
 #include "config.h"
+#include "auth.h"
+#include "registry.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -197,6 +199,21 @@ static int parse_secret(char **slot, const char *key, const char *v, char *err, 
     return 0;
 }
 
+/* The API keys (auth.h): checked in full now, so a bad list stops start-up
+ * with one line; the text is kept and http.c parses it again. */
+static int parse_internal_key(sv_config *cfg, const char *v, char *err, size_t len)
+{
+    sv_auth *a = NULL;
+    char why[384];
+    int rc = sv_auth_parse(v, &a, why, sizeof why);
+    sv_auth_free(a);
+    if (rc == -EINVAL)
+        return fail(err, len, "SUPERVISOR_INTERNAL_KEY: %s", why);
+    if (rc < 0)
+        return rc;
+    return parse_secret(&cfg->internal_key, "SUPERVISOR_INTERNAL_KEY", v, err, len);
+}
+
 /* It names keys in the store and appears in logs: the run id alphabet. */
 static int parse_node_id(sv_config *cfg, const char *v, char *err, size_t len)
 {
@@ -217,7 +234,7 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
     if (strcmp(key, "SUPERVISOR_LISTEN") == 0)
         return parse_listen(cfg, v, err, len);
     if (strcmp(key, "SUPERVISOR_INTERNAL_KEY") == 0)
-        return parse_secret(&cfg->internal_key, key, v, err, len);
+        return parse_internal_key(cfg, v, err, len);
     if (strcmp(key, "SUPERVISOR_API_KEY") == 0)
         return parse_secret(&cfg->api_key, key, v, err, len);
     if (strcmp(key, "GATEWAY_BASE_URL") == 0)
@@ -393,5 +410,8 @@ int sv_config_validate(const sv_config *cfg, char *err, size_t len)
         return fail(err, len, "PLUGIN_DIR=\"%s\": not a directory", cfg->plugin_dir);
     if (access(cfg->plugin_dir, R_OK | X_OK) < 0)
         return fail(err, len, "PLUGIN_DIR=\"%s\": not readable", cfg->plugin_dir);
+    char why[256];
+    if (sv_registry_check_mode(&st, why, sizeof why) < 0)
+        return fail(err, len, "PLUGIN_DIR=\"%s\": %s", cfg->plugin_dir, why);
     return 0;
 }

@@ -303,10 +303,10 @@ static void step_run(sv_exec *ex, sv_run *r)
          * after the last node (or the run's start) read its flag.  The
          * listener (store.h cancel_listen) usually tells us sooner. */
         int none = SV_STOP_NONE;
-        if (r->cancel_seen && atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_USER)) {
-            sv_run_event(r, "cancel_requested", NULL, NULL);
+        /* No event: the instance that took the request wrote it (api.c),
+         * with the id of the key that asked. */
+        if (r->cancel_seen && atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_USER))
             stop = SV_STOP_USER;
-        }
     }
     if (stop != SV_STOP_NONE) {
         finish_stopped(ex, r, stop);
@@ -464,7 +464,9 @@ int sv_exec_resume(sv_exec *ex, sv_run *r)
     return 0;
 }
 
-int sv_exec_cancel(sv_exec *ex, const char *run_id, sv_run_status *status)
+/* event: write the first cancel's cancel_requested, with key_id (may be NULL). */
+static int cancel_run(sv_exec *ex, const char *run_id, int event, const char *key_id,
+                      sv_run_status *status)
 {
     sv_run *r = map_get(ex, run_id);
     int wake = 0, newly = 0, now_cancelled = 0;
@@ -489,8 +491,12 @@ int sv_exec_cancel(sv_exec *ex, const char *run_id, sv_run_status *status)
         *status = SV_RUN_RUNNING;
     }
     pthread_mutex_unlock(&r->lock);
-    if (newly || now_cancelled)
-        sv_run_event(r, "cancel_requested", NULL, NULL);
+    if (event && (newly || now_cancelled)) {
+        json_object *d = json_object_new_object();
+        if (key_id)
+            json_object_object_add(d, "key_id", json_object_new_string(key_id));
+        sv_run_event(r, "cancel_requested", NULL, d);
+    }
     if (now_cancelled) {
         /* Never started: no node ran, so no on_cancel either.  The queue
          * entry finds the run final and drops it. */
@@ -504,6 +510,17 @@ int sv_exec_cancel(sv_exec *ex, const char *run_id, sv_run_status *status)
     }
     sv_run_unref(r);
     return 0;
+}
+
+int sv_exec_cancel(sv_exec *ex, const char *run_id, const char *key_id, sv_run_status *status)
+{
+    return cancel_run(ex, run_id, 1, key_id, status);
+}
+
+int sv_exec_cancel_remote(sv_exec *ex, const char *run_id)
+{
+    sv_run_status st;
+    return cancel_run(ex, run_id, 0, NULL, &st);
 }
 
 size_t sv_exec_live(sv_exec *ex)

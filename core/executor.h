@@ -57,9 +57,14 @@ int sv_exec_resume(sv_exec *ex, sv_run *r);
  * should report: SV_RUN_CANCELLED when it was still queued (cancelled at
  * once), SV_RUN_RUNNING when it will stop between nodes (its tool call in
  * flight is aborted), or its final status.  -ENOENT when the run is not live
- * here.
+ * here.  The first cancel of a queued or running run writes its
+ * cancel_requested event, with details.key_id the id of the API key that
+ * asked (auth.h; none when key_id is NULL, the API being open).
  */
-int sv_exec_cancel(sv_exec *ex, const char *run_id, sv_run_status *status);
+int sv_exec_cancel(sv_exec *ex, const char *run_id, const char *key_id, sv_run_status *status);
+/* The same for a cancel that another instance took and set in the store:
+ * that instance wrote the event, so none is written here. */
+int sv_exec_cancel_remote(sv_exec *ex, const char *run_id);
 
 /* Live runs (queued, running or waiting) in this process. */
 size_t sv_exec_live(sv_exec *ex);

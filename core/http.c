@@ -1,5 +1,6 @@
 /* http.c - see http.h. */
 #include "http.h"
+#include "auth.h"
 #include "log.h"
 #include "util.h"
 
@@ -24,7 +25,7 @@ typedef enum MHD_Result MHD_Result;
 struct sv_http {
     struct MHD_Daemon *d;
     sv_http_cfg cfg;
-    char *key;
+    sv_auth *auth; /* NULL: the API is open */
     int port;
     atomic_int parked; /* requests parked at least once and not yet complete */
 };
@@ -35,7 +36,8 @@ typedef struct sv_conn_state {
     size_t len, cap;
     int too_large;
     int64_t park_deadline;
-    int counted; /* in sv_http.parked */
+    int counted;            /* in sv_http.parked */
+    const sv_auth_key *key; /* that authenticated the request */
 } sv_conn_state;
 
 void sv_resp_error(sv_resp *resp, int status, const char *code, const char *message,
@@ -158,10 +160,13 @@ static MHD_Result send_error(struct MHD_Connection *conn, int status, const char
     return send_resp(conn, &resp);
 }
 
-/* Bearer check in constant time; /healthz stays open for probes. */
-static int authorized(sv_http *h, struct MHD_Connection *conn, const char *url)
+/* Bearer check in constant time against every key (auth.h); /healthz stays
+ * open for probes.  The key that matched in *key. */
+static int authorized(sv_http *h, struct MHD_Connection *conn, const char *url,
+                      const sv_auth_key **key)
 {
-    if (!h->key || strcmp(url, "/healthz") == 0)
+    *key = NULL;
+    if (!h->auth || strcmp(url, "/healthz") == 0)
         return 1;
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
@@ -169,7 +174,8 @@ static int authorized(sv_http *h, struct MHD_Connection *conn, const char *url)
     const char *tok = auth + 7;
     while (*tok == ' ')
         tok++;
-    return sv_consttime_equal(tok, h->key);
+    *key = sv_auth_match(h->auth, tok);
+    return *key != NULL;
 }
 
 static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -181,7 +187,8 @@ static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char 
     (void)version;
     if (!st) {
         /* Headers only: decide what can be decided before reading a body. */
-        if (!authorized(h, conn, url))
+        const sv_auth_key *key = NULL;
+        if (!authorized(h, conn, url, &key))
             return send_error(conn, 401, "unauthorized",
                               "missing or wrong Authorization: Bearer <SUPERVISOR_INTERNAL_KEY>");
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -194,6 +201,7 @@ static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char 
         st = calloc(1, sizeof *st);
         if (!st)
             return MHD_NO;
+        st->key = key;
         *con_cls = st;
         return MHD_YES;
     }
@@ -232,7 +240,8 @@ static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char 
                   .body_len = st->len,
                   .park_deadline = &st->park_deadline,
                   .http = h,
-                  .state = st};
+                  .state = st,
+                  .key = st->key};
     sv_resp resp = {.status = 500};
     h->cfg.handler(h->cfg.app, &req, &resp);
     if (resp.parked) {
@@ -290,10 +299,10 @@ int sv_http_start(const sv_http_cfg *cfg, sv_http **out)
         return -ENOMEM;
     h->cfg = *cfg;
     atomic_init(&h->parked, 0);
-    if (cfg->internal_key && !(h->key = strdup(cfg->internal_key))) {
-        rc = -ENOMEM;
+    char why[384];
+    rc = sv_auth_parse(cfg->internal_key, &h->auth, why, sizeof why); /* checked by config.c */
+    if (rc < 0)
         goto out;
-    }
     memset(&a4, 0, sizeof a4);
     memset(&a6, 0, sizeof a6);
     if (inet_pton(AF_INET, cfg->host, &a4.sin_addr) == 1) {
@@ -325,7 +334,7 @@ int sv_http_start(const sv_http_cfg *cfg, sv_http **out)
     h->port = info ? info->port : cfg->port;
 out:
     if (rc < 0) {
-        free(h->key);
+        sv_auth_free(h->auth);
         free(h);
         h = NULL;
     }
@@ -353,6 +362,6 @@ void sv_http_stop(sv_http *h)
         return;
     if (h->d)
         MHD_stop_daemon(h->d);
-    free(h->key);
+    sv_auth_free(h->auth);
     free(h);
 }

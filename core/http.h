@@ -24,6 +24,10 @@ typedef struct sv_req {
     int64_t *park_deadline;
     struct sv_http *http; /* the transport's own, for sv_http_park */
     void *state;
+    /* The API key that authenticated the request (auth.h): its id for
+     * logs and events, its workspaces for what it may touch.  NULL when the
+     * API is open (and on /healthz). */
+    const struct sv_auth_key *key;
 } sv_req;
 
 typedef struct sv_resp {
@@ -42,7 +46,7 @@ typedef struct sv_http_cfg {
     const char *host; /* numeric IPv4/IPv6 */
     int port;         /* 0 = any free port */
     int64_t max_body_bytes;
-    const char *internal_key; /* NULL = no auth */
+    const char *internal_key; /* SUPERVISOR_INTERNAL_KEY (auth.h); NULL = no auth */
     sv_http_handler handler;
     void *app;
 } sv_http_cfg;

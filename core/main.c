@@ -5,6 +5,7 @@
 #include "sv_build.h" /* PACKAGE_VERSION, from configure */
 
 #include "api.h"
+#include "auth.h"
 #include "config.h"
 #include "executor.h"
 #include "gateway.h"
@@ -91,8 +92,7 @@ static void wake_request(void *arg, void *conn)
  * run stops now if it is live here, even while it waits between nodes. */
 static void remote_cancel(void *arg, const char *run_id)
 {
-    sv_run_status st;
-    sv_exec_cancel(arg, run_id, &st); /* -ENOENT: not ours */
+    sv_exec_cancel_remote(arg, run_id); /* -ENOENT: not ours */
 }
 
 /* This instance's name in a shared store: the configured one, which lets a
@@ -220,6 +220,7 @@ static int start(sv_daemon *d)
         json_object_object_add(f, "node_id", json_object_new_string(d->node_id));
     json_object_object_add(f, "version", json_object_new_string(PACKAGE_VERSION));
     sv_log(SV_LEVEL_INFO, "listening", f);
+    sv_auth_log_startup(cfg->internal_key, cfg->listen_host);
     return 0;
 }
 

@@ -65,6 +65,37 @@ static int reason(char *why, size_t len, const char *fmt, ...)
     return -EINVAL;
 }
 
+static int in_my_groups(gid_t gid)
+{
+    int found = gid == getegid();
+    int n = found ? 0 : getgroups(0, NULL);
+    gid_t *groups = n > 0 ? calloc((size_t)n, sizeof *groups) : NULL;
+    if (groups)
+        n = getgroups(n, groups);
+    for (int i = 0; groups && i < n; i++)
+        found |= groups[i] == gid;
+    free(groups);
+    return found;
+}
+
+int sv_registry_check_mode(const struct stat *st, char *why, size_t len)
+{
+    unsigned mode = (unsigned)st->st_mode & 07777;
+    if (st->st_mode & S_IWOTH) {
+        reason(why, len, "writable by every user (mode %04o): anyone could plant code; chmod o-w",
+               mode);
+        return -EPERM;
+    }
+    if ((st->st_mode & S_IWGRP) && !in_my_groups(st->st_gid)) {
+        reason(why, len,
+               "writable by group %u, which this process is not in (mode %04o): its members "
+               "could plant code; chmod g-w, or chgrp to the daemon's group",
+               (unsigned)st->st_gid, mode);
+        return -EPERM;
+    }
+    return 0;
+}
+
 /* Copy src to a fresh private file in dir; checks the ELF magic on the way so
  * an empty or garbage file is refused before dlopen sees it. */
 static int copy_private(const char *src, const char *dir, char **out, char *why, size_t len)
@@ -86,6 +117,14 @@ static int copy_private(const char *src, const char *dir, char **out, char *why,
         rc = reason(why, len, "cannot open: %s", strerror(errno));
         goto out;
     }
+    /* the mode of what was opened, not of what the path names a moment later */
+    struct stat st;
+    if (fstat(in, &st) < 0) {
+        rc = reason(why, len, "cannot stat: %s", strerror(errno));
+        goto out;
+    }
+    if ((rc = sv_registry_check_mode(&st, why, len)) < 0)
+        goto out;
     outfd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
     if (outfd < 0) {
         rc = reason(why, len, "cannot create private copy %s: %s", dst, strerror(errno));

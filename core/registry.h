@@ -11,6 +11,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 #include <sofiia/graph.h>
 
@@ -62,5 +63,15 @@ json_object *sv_registry_list(sv_registry *reg);
  */
 int sv_registry_load_file(const char *path, const char *copy_dir, const sv_host *host,
                           sv_graph_ent **out, char *why, size_t why_len);
+
+/*
+ * May code be loaded from a file or directory with this mode and group?
+ * Whoever can write there can run code as the daemon, so: never writable
+ * by every user; writable by its group only when that group is one this
+ * process is in (the daemon's own group, or e.g. Kubernetes' fsGroup), whose
+ * members are trusted like the daemon's user.  0, or -EPERM with the
+ * reason in why.
+ */
+int sv_registry_check_mode(const struct stat *st, char *why, size_t why_len);
 
 #endif

@@ -153,6 +153,55 @@ static void test_bad_starts(void)
     th_resp_free(&r);
 }
 
+#define STRICT_IDS "\"workspace_id\":\"strict-ws\",\"user_id\":\"u\",\"agent_id\":\"a\""
+
+/* Strict JSON (json_strict.h): what json-c alone lets through is a 400 that
+ * names the field, and no run is created. */
+static void test_strict_json(void)
+{
+    static const struct {
+        const char *body, *field; /* field NULL: none */
+    } bad[] = {
+        {"{\"workspace_id\":\"strict-ws\",\"workspace_id\":\"strict-ws\",\"user_id\":\"u\","
+         "\"agent_id\":\"a\"}",
+         "workspace_id"},
+        {"{" STRICT_IDS ",\"input\":{\"label\":\"x\",\"label\":\"y\"}}", "input.label"},
+        {"{" STRICT_IDS ",\"input\":{\"label\":'x'}}", "input.label"},
+        {"{" STRICT_IDS ",\"input\":{\"label\":\"x\",\"count\":NaN}}", "input.count"},
+        {"{" STRICT_IDS ",\"input\":{\"label\":\"x\",\"count\":-Infinity}}", "input.count"},
+        {"{\"workspace_id\":\"strict-ws\\u0000x\",\"user_id\":\"u\",\"agent_id\":\"a\"}",
+         "workspace_id"},
+        {"{" STRICT_IDS ",\"input\":{\"label\":\"\\ud800\"}}", "input.label"},
+        {"{" STRICT_IDS ",\"input\":{\"label\":\"\xC3\x28\"}}", "input.label"},
+        {"{" STRICT_IDS ",\"input\":{\"tags\":[1,2,]}}", "input.tags"},
+        {"{" STRICT_IDS ",\"input\":{\"label\":\"x\"},}", NULL},
+        {"{" STRICT_IDS " /* a comment */}", NULL},
+        {"{'workspace_id':\"strict-ws\"}", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        th_resp r;
+        req("POST", "/v1/graphs/test_chain/runs", bad[i].body, &r);
+        expect_error(&r, 400, "invalid_json", bad[i].field);
+        CU_ASSERT_PTR_NOT_NULL(strstr(th_get_str(r.json, "error.message"), "not valid JSON"));
+        if (!bad[i].field)
+            CU_ASSERT_PTR_NULL(th_get(r.json, "error.details"));
+        th_resp_free(&r);
+    }
+    th_resp r;
+    CU_ASSERT_EQUAL(req("GET", "/v1/runs?workspace_id=strict-ws", NULL, &r), 200);
+    CU_ASSERT_EQUAL(th_len(r.json, "runs"), 0);
+    th_resp_free(&r);
+    /* escapes, a surrogate pair and white space are JSON: accepted */
+    CU_ASSERT_EQUAL(req("POST", "/v1/graphs/test_chain/runs",
+                        " {" STRICT_IDS ",\n\"input\":{\"label\":\"\\u00e9\\ud83d\\ude00\"}}\r\n",
+                        &r),
+                    202);
+    th_resp_free(&r);
+    CU_ASSERT_EQUAL(req("GET", "/v1/runs?workspace_id=strict-ws", NULL, &r), 200);
+    CU_ASSERT_EQUAL(th_len(r.json, "runs"), 1);
+    th_resp_free(&r);
+}
+
 static void test_not_found_and_methods(void)
 {
     th_resp r;
@@ -342,9 +391,11 @@ static void test_bad_settings(void)
     expect_refused(e5, "WORKER_THREADS");
     const char *e6[] = {"PLUGIN_DIR=/tmp", "LOG_LEVEL=loud", NULL};
     expect_refused(e6, "LOG_LEVEL");
-    char listen[64];
+    char listen[64], pdir[320];
     snprintf(listen, sizeof listen, "SUPERVISOR_LISTEN=127.0.0.1:%d", g_d.port);
-    const char *e7[] = {"PLUGIN_DIR=/tmp", listen, NULL};
+    /* a PLUGIN_DIR that passes (/tmp is world-writable: refused) */
+    snprintf(pdir, sizeof pdir, "PLUGIN_DIR=%s", g_d.dir);
+    const char *e7[] = {pdir, listen, NULL};
     expect_refused(e7, "cannot listen");
 }
 
@@ -369,6 +420,7 @@ int main(void)
         {"auth: 401 without or with a wrong key, /healthz open", test_auth},
         {"GET /v1/graphs and /readyz", test_graphs},
         {"400 with the failing field", test_bad_starts},
+        {"strict JSON: 400 invalid_json with the field, no run", test_strict_json},
         {"404 and 405", test_not_found_and_methods},
         {"413 over 1 MiB", test_body_limit},
         {"Idempotency-Key", test_idempotency},

@@ -177,8 +177,15 @@ static void test_config_plugin_dir(void)
     set(&c, "PLUGIN_DIR", "/etc/hostname");
     CU_ASSERT_EQUAL(sv_config_validate(&c, g_err, sizeof g_err), -EINVAL);
     CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "not a directory"));
+    /* world-writable, as /tmp is: anyone could plant a plugin */
     set(&c, "PLUGIN_DIR", "/tmp");
+    CU_ASSERT_EQUAL(sv_config_validate(&c, g_err, sizeof g_err), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "writable by every user"));
+    char dir[] = "/tmp/svpd.XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    set(&c, "PLUGIN_DIR", dir);
     CU_ASSERT_EQUAL(sv_config_validate(&c, g_err, sizeof g_err), 0);
+    rmdir(dir);
     sv_config_free(&c);
 }
 
