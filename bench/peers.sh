@@ -10,7 +10,7 @@
 #   bench/peers.sh [BUILD_DIR] [--quick] [--no-build] [--setup-only]
 #
 #   BUILD_DIR     configured build directory (default: build/ beside bench/)
-#   --quick       1 repetition of 3 s per cell, smaller warm-up (~5 min)
+#   --quick       1 repetition of 3 s per cell, smaller warm-up (~2 min; full: ~10 min)
 #   --no-build    measure the binaries already built (default: make them first)
 #   --setup-only  install, copy the harness, npm ci, build; run nothing
 #
