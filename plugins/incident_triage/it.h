@@ -173,7 +173,9 @@ typedef struct it_group {
     char sig[IT_SIG_LEN];
     char sample[IT_SAMPLE_LEN];
     long count;
-    size_t first; /* order of first appearance, for ties */
+    size_t first;   /* order of first appearance, for ties */
+    long ts_n;      /* lines with a parseable "ts" */
+    int64_t ts_sum; /* their ms since the epoch, summed: the mean says how recent */
 } it_group;
 
 typedef struct it_groups {
@@ -184,6 +186,8 @@ typedef struct it_groups {
 
 /* Add a message to its group (creating it).  0 or SV_ENOMEM. */
 int it_groups_add(it_groups *g, const char *message);
+/* The same with the line's time (has_ts 0: no usable "ts"). */
+int it_groups_add_ts(it_groups *g, const char *message, int64_t ts_ms, int has_ts);
 /* Sort by count, descending; ties keep first-seen order. */
 void it_groups_rank(it_groups *g);
 void it_groups_free(it_groups *g);
@@ -192,9 +196,9 @@ void it_groups_free(it_groups *g);
  * Digest a logs_query answer: analyse the first `limit` lines (objects with
  * a string "message", or bare strings), group them, keep the top
  * IT_MAX_GROUPS_KEPT groups, the first IT_MAX_TRACE_IDS distinct trace ids.
- * *out = {"total","analysed","groups":[{"sig","count","sample"}],
- * "trace_ids":[...]}.  0; SV_EINVAL when data has no "lines" array (why
- * says so); SV_ENOMEM.
+ * *out = {"total","analysed","groups":[{"sig","count","sample","ts_n",
+ * "ts_mean"}], "trace_ids":[...]} (ts_mean: mean ms of the lines with a ts).  0; SV_EINVAL when
+ * data has no "lines" array (why says so); SV_ENOMEM.
  */
 int it_logs_digest(json_object *data, int limit, json_object **out, char *why, size_t why_len);
 
@@ -216,7 +220,30 @@ int it_status_ok(const char *status);
 /* Does a status say something is wrong (not good, not empty or "unknown")? */
 int it_status_bad(const char *status);
 
-/* ---- it_causes.c: mapping evidence to causes ----------------------------- */
+/* ---- it_tokens.c: messages to token sets ---------------------------------- */
+
+#define IT_TOK_MAX 128 /* distinct tokens kept of one text */
+#define IT_TOK_LEN 40  /* a token, NUL included; longer words are ids */
+
+/* The distinct words of a text, lower case, with variable parts stripped. */
+typedef struct it_tokens {
+    char v[IT_TOK_MAX][IT_TOK_LEN];
+    int n;
+} it_tokens;
+
+/*
+ * Tokenise a message: lower case; URLs, paths, IPs, UUIDs, hex, ids and
+ * numbers dropped (except 3-digit ones: 503, 429, 137 carry meaning); quoted
+ * values that look like names of things (a digit, '.', ':', '/', '@', '-' or
+ * '_' inside) dropped, quoted prose kept; snake_case, kebab-case and CamelCase
+ * words give the whole word and its parts ("OOMKilled" -> oomkilled, oom,
+ * killed).  docs/graphs.md has the table.
+ */
+void it_tokenize(const char *text, it_tokens *t);
+/* Is word (or, with prefix, a word starting with it) among the tokens? */
+int it_tokens_has(const it_tokens *t, const char *word, int prefix);
+
+/* ---- it_vocab.c, it_match.c: causes and their vocabularies --------------- */
 
 enum it_cause_id {
     IT_CAUSE_POOL = 0,
@@ -224,48 +251,186 @@ enum it_cause_id {
     IT_CAUSE_TIMEOUT,
     IT_CAUSE_DEP5XX,
     IT_CAUSE_DEPLOY,
+    IT_CAUSE_REFUSED,
+    IT_CAUSE_DNS,
+    IT_CAUSE_TLS,
+    IT_CAUSE_DISK,
+    IT_CAUSE_RATE,
+    IT_CAUSE_LOCK,
+    IT_CAUSE_CRASH,
+    IT_CAUSE_CONFIG,
     IT_CAUSE_COUNT,
     IT_CAUSE_UNKNOWN = IT_CAUSE_COUNT,
     IT_CAUSE_NONE = -1,
 };
 
-/* Score weights: a log line counts 1. */
-#define IT_W_ALERT 10
-#define IT_W_CHECK 5
-#define IT_W_SYMPTOM 3
+/*
+ * A rule of a cause's vocabulary: groups joined by " + " must all be among a
+ * text's tokens, each group a list of alternatives joined by "|"; a '*' ends
+ * a prefix; a group starting with '!' must be absent.  Weight 4 decides,
+ * 3 is strong, 2 moderate, 1 a cue that needs a second one.
+ */
+typedef struct it_rule {
+    const char *spec; /* "connection*|conn + not + available" */
+    int weight;
+} it_rule;
 
-/* What the report needs to know about one cause. */
+/* What the analysis and the report know about one cause. */
 typedef struct it_cause_info {
-    const char *key;   /* "connection_pool", ... */
-    const char *title; /* "DB connection-pool exhaustion" */
-    const char *const *keywords;
+    const char *key;    /* "connection_pool", ... */
+    const char *title;  /* "DB connection-pool exhaustion" */
+    const char *phrase; /* for the summary: "DB connection-pool exhaustion" */
+    const it_rule *rules;
     const char *const *mitigations;
-    const char *next_check;
-    const char *const *metric_hints; /* substrings of metric names */
+    const char *const *next_checks;
+    const char *const *metric_hints; /* substrings of metric names quoted as evidence */
+    const char *const *metric_words; /* metric-name tokens that belong to the cause */
 } it_cause_info;
 
 const it_cause_info *it_cause_get(int id);
-/* Does text (lowercase) hold one of the keywords of cause id? */
+/* Cause ids by priority: when two causes match a text equally, the earlier
+ * (more specific) wins.  IT_CAUSE_COUNT entries. */
+extern const int it_cause_priority[IT_CAUSE_COUNT];
+
+#define IT_WHY_LEN 96
+
+/* The best cause of a text and why. */
+typedef struct it_match {
+    int cause;            /* IT_CAUSE_NONE when no rule is strong enough */
+    int weight;           /* of the strongest rule */
+    double strength;      /* 1 (weight 3-4), 0.7 (2), 0.5 (two weak cues) */
+    char why[IT_WHY_LEN]; /* the tokens that matched it: "pool + exhausted" */
+} it_match;
+
+/* Classify a token set / a text. */
+void it_match_tokens(const it_tokens *t, it_match *m);
+void it_match_text(const char *text, it_match *m);
+/* The strongest rule of one cause matching t: its weight (0 = none) and the
+ * tokens that matched (why may be NULL). */
+int it_match_cause(const it_tokens *t, int id, char *why, size_t why_len);
+/* Does text hold a rule of cause id of weight 2 or more? */
 int it_cause_matches(int id, const char *text);
-/* The first cause (in priority order pool, memory, timeout, 5xx, deploy)
- * whose keywords occur in text, or IT_CAUSE_NONE. */
+/* The cause of a text, or IT_CAUSE_NONE. */
 int it_cause_classify(const char *text);
+/* The cause a metric name belongs to (its words), or IT_CAUSE_NONE. */
+int it_metric_cause(const char *name);
+
+/* ---- it_metrics.c: metrics at or near their limits ----------------------- */
+
+#define IT_MAX_FINDINGS 16
+#define IT_FINDING_LEN 160
+
+/* A metric that says a cause is happening, e.g. a pool at 100% of its size. */
+typedef struct it_finding {
+    int cause;
+    double severity; /* 0.5 .. 1 */
+    char key[64];
+    char line[IT_FINDING_LEN]; /* "metric db_pool_in_use=100 (100% of db_pool_size=100)" */
+} it_finding;
+
+/*
+ * Scan the overview's slo and metrics (digests, may be NULL) for metrics at
+ * or near a limit: an "active"/"in_use" count against its "max"/"size", utilisation >= 0.9
+ * (or 90%), free space <= 5%, p99 >= 3x p95, counts of failure events
+ * (oom kills, restarts >= 3, 429s, deadlocks...), expiring certificates.
+ * Returns how many were written to out (at most max).
+ */
+int it_metrics_scan(json_object *slo, json_object *metrics, it_finding *out, int max);
+
+/* ---- it_fusion.c: every source's evidence, weighed ------------------------ */
+
+/* The sources of evidence, in the order evidence_by_source lists them. */
+enum {
+    IT_SRC_LOGS = 0,
+    IT_SRC_ALERTS,
+    IT_SRC_HEALTH,
+    IT_SRC_METRICS,
+    IT_SRC_RUNBOOKS,
+    IT_SRC_SYMPTOM,
+    IT_SRC_COUNT,
+};
+extern const char *const it_src_names[IT_SRC_COUNT];
+
+/* Score weights (docs/graphs.md "How a cause is scored"): the most each
+ * source can give one cause.  Logs give IT_W_LOGS times the cause's share of
+ * the error lines; each alert IT_W_ALERT times its severity; each failing
+ * check IT_W_CHECK; each metric at a limit IT_W_METRIC; the first matching
+ * runbook title IT_W_RUNBOOK (the others half); the symptom IT_W_SYMPTOM. */
+#define IT_W_LOGS 30.0
+#define IT_W_ALERT 12.0
+#define IT_CAP_ALERTS 18.0
+#define IT_W_CHECK 9.0
+#define IT_CAP_HEALTH 14.0
+#define IT_W_METRIC 10.0
+#define IT_CAP_METRICS 15.0
+#define IT_W_RUNBOOK 4.0
+#define IT_CAP_RUNBOOKS 6.0
+#define IT_W_SYMPTOM 4.0
+#define IT_W_DEPLOY_LOG 6.0  /* a deploy announced in the info lines */
+#define IT_LOG_FULL_VOLUME 5 /* error lines from which a cause's share counts fully */
+#define IT_AGREEMENT 0.2     /* added per further source that agrees */
+#define IT_AFTER_CHANGE 1.3  /* a config error with a change (deploy) seen */
+#define IT_MAX_BY_SOURCE 5   /* entries per source in evidence_by_source */
+
+/* What the sources say about one cause. */
+typedef struct it_acc {
+    double part[IT_SRC_COUNT]; /* each source's score, capped */
+    double agreement;          /* 1 + IT_AGREEMENT per further agreeing source */
+    double score;              /* sum of the parts times agreement */
+    double wlines;             /* error lines weighed by match strength and recency */
+    long lines;                /* error lines behind it */
+    int n_logs, symptom, listed;
+    int level;                     /* evidence level, IT_CONF_* (no data gaps applied) */
+    json_object *by[IT_SRC_COUNT]; /* evidence_by_source */
+    json_object *logs, *other;     /* the "evidence" list: log lines; alerts and checks */
+} it_acc;
+
+/* Allocate the arrays of acc (IT_CAUSE_COUNT of them); 0 or SV_ENOMEM. */
+int it_acc_init(it_acc *acc);
+void it_acc_free(it_acc *acc);
+/* Weigh every source of state into acc: parts, scores, levels, listed. */
+void it_fusion_collect(json_object *state, it_acc *acc);
+/* Sources that agree on a cause: observed (logs, alerts, health, metrics)
+ * count 1, runbooks and the symptom 0.5 each. */
+double it_acc_sources(const it_acc *a, int *observed);
+/* Is anything wrong at all (error lines, alerts, health or a check bad)? */
+int it_trouble(json_object *state);
+/* Evidence lines, appended to arr: "37× <sample>", "alert NAME (sev) firing
+ * since T", "health check NAME: STATUS - DETAIL"; a rule (may be NULL) is
+ * added as " (matched: RULE)". */
+void it_ev_log(json_object *arr, long count, const char *sample, const char *rule);
+void it_ev_alert(json_object *arr, json_object *alert, const char *rule);
+void it_ev_check(json_object *arr, json_object *check, const char *rule);
+
+/* ---- it_causes.c: ranking the causes -------------------------------------- */
+
+/* Confidence levels, low to high. */
+enum { IT_CONF_LOW = 0, IT_CONF_MEDIUM, IT_CONF_HIGH };
+const char *it_conf_name(int level);
 
 /* The order of the causes found, for the parts of the report that follow
  * them (summary, mitigations, next checks). */
 typedef struct it_ranking {
-    int ids[IT_CAUSE_COUNT + 1]; /* by rank; IT_CAUSE_UNKNOWN only alone */
+    int ids[IT_CAUSE_COUNT + 1];   /* by rank; IT_CAUSE_UNKNOWN only alone */
+    int level[IT_CAUSE_COUNT + 1]; /* evidence level of each (before data gaps) */
     int n;
     long top_lines; /* error lines behind the first cause */
+    int confidence; /* of the whole report: the top cause's, data gaps applied */
+    int gaps;       /* primary sources (overview, logs, health) missing */
 } it_ranking;
 
 /*
  * Rank the causes supported by the digests in state (see it_nodes.c) into a
- * new array [{"rank","cause","evidence":[...]}] and *r.  Nothing wrong and no
- * errors = an empty array; errors or trouble that no rule explains = one
- * "Unknown: ..." cause quoting the top signature.  0 or SV_ENOMEM.
+ * new array [{"rank","cause","evidence":[...],"key","confidence",
+ * "confidence_reason","score","score_parts","evidence_by_source"}] and *r.
+ * Nothing wrong and no errors = an empty array; errors or trouble that no
+ * rule explains = one "Unknown: ..." cause quoting the top signature.
+ * docs/graphs.md explains the score.  0 or SV_ENOMEM.
  */
 int it_causes_rank(json_object *state, json_object **out, it_ranking *r);
+/* {"sources":{name: ok|failed|not_collected|...}, "missing":[...],
+ * "effect":"..."} of a state, and the number of primary sources missing. */
+json_object *it_coverage(json_object *state, int *gaps);
 
 /* ---- it_report.c: the result ---------------------------------------------- */
 

@@ -1,222 +1,97 @@
 /*
- * it_causes.c - from evidence to ranked causes.  Each signature group, alert
- * and failing health check is given to the first cause (in the order of the
- * table: the most specific first, so "timeout acquiring connection" is the
- * pool, not a timeout) whose keywords it contains.  A cause scores its log
- * lines, IT_W_ALERT per alert, IT_W_CHECK per failing check and IT_W_SYMPTOM
- * when the symptom names it; causes are ranked by score, ties in table order.
+ * it_causes.c - from weighed evidence (it_fusion.c) to the ranked causes of
+ * the report: rank by score, each cause with its evidence list (the seed's
+ * strings), its evidence by source, its score and the parts it is made of,
+ * and a confidence that says how many sources agree and what was missing.
  */
 #include "it.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const char *const it_kw_pool[] = {
-    "pool exhausted",
-    "pool is exhausted",
-    "pool exhaustion",
-    "connection pool",
-    "too many connections",
-    "too many clients",
-    "acquiring connection",
-    "acquire connection",
-    "acquire a connection",
-    "max_connections",
-    "pool timeout",
-    "remaining connection slots",
-    "connection is not available",
-    "no available connection*",
-    NULL,
-};
-static const char *const it_kw_memory[] = {
-    "oom",
-    "oomkill*",
-    "oom kill*",
-    "out of memory",
-    "outofmemory*",
-    "cannot allocate",
-    "can't allocate",
-    "failed to allocate",
-    "memory limit*",
-    "memory pressure",
-    "memory exhausted",
-    "memory usage",
-    "high memory",
-    "memory high",
-    "heap",
-    "killed process",
-    NULL,
-};
-static const char *const it_kw_timeout[] = {
-    "timed out",         "timeout*",    "deadline exceeded",
-    "context deadline*", "504",         "gateway timeout",
-    "read timeout",      "i/o timeout", NULL,
-};
-static const char *const it_kw_dep5xx[] = {
-    "502",
-    "503",
-    "bad gateway",
-    "service unavailable",
-    "upstream error*",
-    "upstream unavailable",
-    "upstream 5xx",
-    "dependency unavailable",
-    "dependency error*",
-    "circuit breaker open",
-    "circuit open",
-    NULL,
-};
-static const char *const it_kw_deploy[] = {
-    "deploy*", "rollout*", "rolled out", "rolling update", "release", "new version", "canary", NULL,
-};
-static const char *const it_kw_none[] = {NULL};
-
-static const char *const it_mit_pool[] = {
-    "Increase DB pool size (and the database's max_connections to match)",
-    "Kill long-running or idle-in-transaction DB sessions that hold connections",
-    "Shed or rate-limit the traffic that opens the most DB connections",
-    NULL,
-};
-static const char *const it_mit_memory[] = {
-    "Raise the memory limit or add replicas so pods stop being OOM-killed",
-    "Restart the affected pods and look for a leak in the latest version (heap profile)",
-    NULL,
-};
-static const char *const it_mit_timeout[] = {
-    "Fail over or scale the slow upstream; lower client timeouts so requests do not pile up",
-    "Enable circuit breaking and retries with backoff toward the slow upstream",
-    NULL,
-};
-static const char *const it_mit_dep5xx[] = {
-    "Fail over or disable the feature that calls the failing dependency",
-    "Enable circuit breaking toward the failing dependency and serve degraded answers",
-    NULL,
-};
-static const char *const it_mit_deploy[] = {
-    "Roll back the latest deploy if the errors started with it",
-    "Pause further rollouts of the service until the triage ends",
-    NULL,
-};
-static const char *const it_mit_unknown[] = {
-    "Inspect the top error signature and the latest changes to the service",
-    NULL,
-};
-
-static const char *const it_hint_pool[] = {"pool", "conn", "db_", NULL};
-static const char *const it_hint_memory[] = {"mem", "oom", "restart", "rss", "heap", NULL};
-static const char *const it_hint_timeout[] = {"latency", "timeout", "p95", "p99", NULL};
-static const char *const it_hint_dep5xx[] = {"5xx", "upstream", "dependency", NULL};
-static const char *const it_hint_deploy[] = {"deploy", "version", "release", NULL};
-
-static const it_cause_info it_cause_table[IT_CAUSE_COUNT + 1] = {
-    [IT_CAUSE_POOL] = {"connection_pool", "DB connection-pool exhaustion", it_kw_pool, it_mit_pool,
-                       "Check DB active connections against the pool size, and the slowest "
-                       "queries holding them",
-                       it_hint_pool},
-    [IT_CAUSE_MEMORY] = {"memory_pressure", "Memory pressure (OOM kills)", it_kw_memory,
-                         it_mit_memory,
-                         "Check memory usage, OOMKilled events and restarts of the pods "
-                         "(kubectl describe pod)",
-                         it_hint_memory},
-    [IT_CAUSE_TIMEOUT] = {"upstream_timeouts", "Upstream timeouts", it_kw_timeout, it_mit_timeout,
-                          "Check latency and error rate of the upstream dependencies over the "
-                          "window",
-                          it_hint_timeout},
-    [IT_CAUSE_DEP5XX] = {"dependency_5xx", "Dependency 5xx errors", it_kw_dep5xx, it_mit_dep5xx,
-                         "Check the health and recent changes of the dependency answering 5xx",
-                         it_hint_dep5xx},
-    [IT_CAUSE_DEPLOY] = {"recent_deploy", "Recent deploy", it_kw_deploy, it_mit_deploy,
-                         "Compare error rate and latency before and after the latest deploy",
-                         it_hint_deploy},
-    [IT_CAUSE_UNKNOWN] = {"unknown", "Unknown", it_kw_none, it_mit_unknown,
-                          "Search the logs around the first occurrence of the top error "
-                          "signature",
-                          it_kw_none},
-};
-
-const it_cause_info *it_cause_get(int id)
+const char *it_conf_name(int level)
 {
-    if (id < 0 || id > IT_CAUSE_UNKNOWN)
+    return level >= IT_CONF_HIGH ? "high" : level == IT_CONF_MEDIUM ? "medium" : "low";
+}
+
+/* ---- coverage: which sources answered ------------------------------------------ */
+
+/* The data_gaps entry of a node (and tool), or NULL. */
+static json_object *it_gap(json_object *state, const char *node, const char *tool)
+{
+    json_object *gaps = it_json_get(state, "data_gaps", json_type_array);
+    for (size_t i = 0; gaps && i < json_object_array_length(gaps); i++) {
+        json_object *g = json_object_array_get_idx(gaps, i);
+        if (strcmp(it_or(it_json_str(g, "node"), ""), node) == 0 &&
+            (!tool || strcmp(it_or(it_json_str(g, "tool"), ""), tool) == 0))
+            return g;
+    }
+    return NULL;
+}
+
+json_object *it_coverage(json_object *state, int *gaps)
+{
+    static const struct {
+        const char *source, *node, *tool, *key;
+        int primary;
+    } src[] = {
+        {IT_ACT_OVERVIEW, "service_overview", IT_TOOL_OBS, "overview", 1},
+        {IT_ACT_LOGS, "top_errors_logs", IT_TOOL_OBS, "logs", 1},
+        {IT_ACT_HEALTH, "health_and_runbooks", IT_TOOL_ONCALL, "health", 1},
+        {IT_ACT_RUNBOOKS, "health_and_runbooks", IT_TOOL_KB, "runbooks", 0},
+        {IT_ACT_TRACES, "trace_lookup", IT_TOOL_OBS, "traces", 0},
+    };
+    char code[64];
+    it_buf miss = {0}, effect = {0};
+    json_object *cov = json_object_new_object(), *st = json_object_new_object();
+    json_object *missing = json_object_new_array();
+    int n = 0;
+
+    *gaps = 0;
+    if (!cov || !st || !missing) {
+        json_object_put(cov);
+        json_object_put(st);
+        json_object_put(missing);
         return NULL;
-    return &it_cause_table[id];
+    }
+    for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
+        json_object *g = it_gap(state, src[i].node, src[i].tool);
+        const char *status = "ok";
+        if (g) {
+            const char *e = it_or(it_json_str(g, "error"), "error");
+            size_t l = strcspn(e, ":");
+            snprintf(code, sizeof code, "failed: %.*s", (int)(l < 40 ? l : 40), e);
+            status = code;
+        } else if (!json_object_object_get_ex(state, src[i].key, NULL)) {
+            const char *note = it_json_str(state, "traces_note");
+            status = i == 4 && note ? note : "not_collected";
+        }
+        json_object_object_add(st, src[i].source, json_object_new_string(status));
+        if (strcmp(status, "ok") == 0 || (i == 4 && !g))
+            continue;
+        json_object_array_add(missing, json_object_new_string(src[i].source));
+        if (src[i].primary) {
+            it_buf_printf(&miss, "%s%s (%s)", n++ ? ", " : "", src[i].source, status);
+            (*gaps)++;
+        }
+    }
+    if (n == 0)
+        it_buf_cat(&effect, "All primary sources (service_overview, logs_query, service_health) "
+                            "answered; no confidence is lowered");
+    else
+        it_buf_printf(&effect,
+                      "Missing %s: every cause's confidence is %d level%s lower, since the "
+                      "missing data could have supported or contradicted it",
+                      it_buf_str(&miss), n, n == 1 ? "" : "s");
+    json_object_object_add(cov, "sources", st);
+    json_object_object_add(cov, "missing", missing);
+    json_object_object_add(cov, "effect", json_object_new_string(it_buf_str(&effect)));
+    it_buf_free(&miss);
+    it_buf_free(&effect);
+    return cov;
 }
 
-int it_cause_matches(int id, const char *text)
-{
-    const it_cause_info *c = it_cause_get(id);
-    if (!c || !text)
-        return 0;
-    for (int i = 0; c->keywords[i]; i++)
-        if (it_text_has_keyword(text, c->keywords[i]))
-            return 1;
-    return 0;
-}
-
-int it_cause_classify(const char *text)
-{
-    for (int id = 0; id < IT_CAUSE_COUNT; id++)
-        if (it_cause_matches(id, text))
-            return id;
-    return IT_CAUSE_NONE;
-}
-
-/* The first cause of either text, in table order. */
-static int it_classify2(const char *a, const char *b)
-{
-    for (int id = 0; id < IT_CAUSE_COUNT; id++)
-        if (it_cause_matches(id, a) || it_cause_matches(id, b))
-            return id;
-    return IT_CAUSE_NONE;
-}
-
-typedef struct it_acc {
-    long score, lines;
-    int alerts, checks, symptom, n_logs;
-    json_object *logs;  /* evidence from log lines */
-    json_object *other; /* alerts, checks, metrics, symptom */
-} it_acc;
-
-static void it_add_str(json_object *arr, const char *s)
-{
-    char line[IT_EVIDENCE_LINE_LEN + 80];
-    json_object_array_add(arr, json_object_new_string(it_text_line(s, line, sizeof line)));
-}
-
-/* "37× connection pool exhausted ..." */
-static void it_log_evidence(json_object *arr, long count, const char *sample)
-{
-    char line[IT_EVIDENCE_LINE_LEN];
-    char buf[IT_EVIDENCE_LINE_LEN + 32];
-    it_text_line(sample, line, sizeof line);
-    snprintf(buf, sizeof buf, "%ld\xc3\x97 %s", count, line);
-    json_object_array_add(arr, json_object_new_string(buf));
-}
-
-static void it_alert_evidence(json_object *arr, json_object *a)
-{
-    it_buf b = {0};
-    const char *sev = it_json_str(a, "severity"), *since = it_json_str(a, "since");
-    it_buf_printf(&b, "alert %s", it_json_str(a, "name") ? it_json_str(a, "name") : "?");
-    if (sev && *sev)
-        it_buf_printf(&b, " (%s)", sev);
-    it_buf_cat(&b, " firing");
-    if (since && *since)
-        it_buf_printf(&b, " since %s", since);
-    it_add_str(arr, it_buf_str(&b));
-    it_buf_free(&b);
-}
-
-static void it_check_evidence(json_object *arr, json_object *c)
-{
-    it_buf b = {0};
-    const char *detail = it_json_str(c, "detail");
-    it_buf_printf(&b, "health check %s: %s", it_or(it_json_str(c, "name"), "?"),
-                  it_or(it_json_str(c, "status"), "unknown"));
-    if (detail && *detail)
-        it_buf_printf(&b, " - %s", detail);
-    it_add_str(arr, it_buf_str(&b));
-    it_buf_free(&b);
-}
+/* ---- one cause ------------------------------------------------------------------- */
 
 /* "metric db_pool_in_use=100" for members of obj named like the cause. */
 static int it_metric_evidence(json_object *arr, json_object *obj, const char *const *hints,
@@ -246,96 +121,26 @@ static int it_metric_evidence(json_object *arr, json_object *obj, const char *co
     return n;
 }
 
-/* Is anything wrong at all?  A deploy named only by the symptom is no
- * cause of a healthy service. */
-static int it_trouble(json_object *state)
+/* Is s[0..n) one of the strings of arr? */
+static int it_has_line(json_object *arr, const char *s, size_t n)
 {
-    json_object *logs = it_json_get(state, "logs", json_type_object);
-    json_object *ov = it_json_get(state, "overview", json_type_object);
-    json_object *health = it_json_get(state, "health", json_type_object);
-    json_object *checks = it_json_get(health, "checks", json_type_array);
-    json_object *v;
-
-    if ((v = it_json_get(logs, "analysed", json_type_int)) && json_object_get_int64(v) > 0)
-        return 1;
-    if ((v = it_json_get(ov, "alerts_count", json_type_int)) && json_object_get_int64(v) > 0)
-        return 1;
-    if (it_status_bad(it_json_str(health, "status")))
-        return 1;
-    for (size_t i = 0; checks && i < json_object_array_length(checks); i++)
-        if (it_status_bad(it_json_str(json_object_array_get_idx(checks, i), "status")))
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        const char *o = json_object_get_string(json_object_array_get_idx(arr, i));
+        if (strncmp(o, s, n) == 0 && o[n] == '\0')
             return 1;
+    }
     return 0;
 }
 
-/* Gather the evidence of every cause into acc. */
-static void it_collect(json_object *state, it_acc *acc)
-{
-    char low[IT_SAMPLE_LEN], words[IT_EVIDENCE_LINE_LEN + 80];
-    char sym[IT_MAX_SYMPTOM_LEN + 1];
-    json_object *logs = it_json_get(state, "logs", json_type_object);
-    json_object *groups = it_json_get(logs, "groups", json_type_array);
-    json_object *ov = it_json_get(state, "overview", json_type_object);
-    json_object *alerts = it_json_get(ov, "alerts", json_type_array);
-    json_object *health = it_json_get(state, "health", json_type_object);
-    json_object *checks = it_json_get(health, "checks", json_type_array);
-    json_object *params = it_json_get(state, "params", json_type_object);
-    json_object *v;
-
-    for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
-        json_object *g = json_object_array_get_idx(groups, i);
-        const char *sample = it_json_str(g, "sample");
-        long count = (v = it_json_get(g, "count", json_type_int)) ? json_object_get_int64(v) : 0;
-        it_text_lower(sample, low, sizeof low);
-        int id = it_classify2(it_json_str(g, "sig"), low);
-        if (id == IT_CAUSE_NONE || count <= 0)
-            continue;
-        acc[id].lines += count;
-        acc[id].score += count;
-        if (acc[id].n_logs++ < IT_MAX_LOG_EVIDENCE)
-            it_log_evidence(acc[id].logs, count, sample);
-    }
-    /* Deploys announced at info level in the logs. */
-    if ((v = it_json_get(logs, "deploy_lines", json_type_int)) && json_object_get_int64(v) > 0) {
-        acc[IT_CAUSE_DEPLOY].lines += json_object_get_int64(v);
-        acc[IT_CAUSE_DEPLOY].score += json_object_get_int64(v);
-        it_log_evidence(acc[IT_CAUSE_DEPLOY].logs, (long)json_object_get_int64(v),
-                        it_json_str(logs, "deploy_sample"));
-    }
-    for (size_t i = 0; alerts && i < json_object_array_length(alerts); i++) {
-        json_object *a = json_object_array_get_idx(alerts, i);
-        int id = it_cause_classify(it_text_words(it_json_str(a, "name"), words, sizeof words));
-        if (id == IT_CAUSE_NONE)
-            continue;
-        acc[id].alerts++;
-        acc[id].score += IT_W_ALERT;
-        it_alert_evidence(acc[id].other, a);
-    }
-    for (size_t i = 0; checks && i < json_object_array_length(checks); i++) {
-        json_object *c = json_object_array_get_idx(checks, i);
-        if (!it_status_bad(it_json_str(c, "status")))
-            continue;
-        it_text_words(it_json_str(c, "name"), words, sizeof words);
-        it_text_lower(it_json_str(c, "detail"), low, sizeof low);
-        int id = it_classify2(words, low);
-        if (id == IT_CAUSE_NONE)
-            continue;
-        acc[id].checks++;
-        acc[id].score += IT_W_CHECK;
-        it_check_evidence(acc[id].other, c);
-    }
-    it_text_lower(it_json_str(params, "symptom"), sym, sizeof sym);
-    for (int id = 0; id < IT_CAUSE_COUNT; id++)
-        acc[id].symptom = it_cause_matches(id, sym);
-}
-
-/* The evidence array of one cause: log lines first, then the rest. */
+/* The evidence list of a cause: log lines, alerts and checks, metrics named
+ * like the cause (then metrics at a limit not named yet), the symptom. */
 static json_object *it_evidence(json_object *state, it_acc *a, int id)
 {
     char line[IT_EVIDENCE_LINE_LEN + 32], sym[140];
     json_object *ev = json_object_new_array();
     json_object *ov = it_json_get(state, "overview", json_type_object);
     json_object *params = it_json_get(state, "params", json_type_object);
+    json_object *found = a->by[IT_SRC_METRICS];
     const it_cause_info *info = it_cause_get(id);
     if (!ev)
         return NULL;
@@ -349,6 +154,16 @@ static json_object *it_evidence(json_object *state, it_acc *a, int id)
                                room < 3 ? room : 3);
     it_metric_evidence(ev, it_json_get(ov, "metrics", json_type_object), info->metric_hints,
                        room < 2 ? room : 2);
+    for (size_t i = 0; i < json_object_array_length(found); i++) {
+        /* "metric k=v (why)": quoted as "metric k=v" unless already there. */
+        const char *f = json_object_get_string(json_object_array_get_idx(found, i));
+        const char *why = strstr(f, " (");
+        size_t n = why ? (size_t)(why - f) : strlen(f);
+        if (json_object_array_length(ev) >= IT_MAX_EVIDENCE || it_has_line(ev, f, n))
+            continue;
+        snprintf(line, sizeof line, "%.*s", (int)n, f);
+        json_object_array_add(ev, json_object_new_string(line));
+    }
     if (a->symptom && json_object_array_length(ev) < IT_MAX_EVIDENCE) {
         it_text_line(it_json_str(params, "symptom"), sym, sizeof sym);
         snprintf(line, sizeof line, "symptom: \"%s\"", sym);
@@ -357,12 +172,94 @@ static json_object *it_evidence(json_object *state, it_acc *a, int id)
     return ev;
 }
 
-/* The "unknown" cause: the top signature, or the unexplained alerts/checks. */
+/* A score rounded to 1 or 2 decimals, written as such (json-c would print
+ * 76.700000000000003).  Scores are never negative. */
+static json_object *it_number(double v, int decimals)
+{
+    char buf[48];
+    double scale = decimals == 2 ? 100.0 : 10.0;
+    double r = (double)(long long)(v * scale + 0.5) / scale;
+    snprintf(buf, sizeof buf, "%.*f", decimals, r);
+    /* "9.70" -> "9.7"; "12.0" keeps its ".0" */
+    size_t n = strlen(buf);
+    while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
+        buf[--n] = '\0';
+    return json_object_new_double_s(r, buf);
+}
+
+/* "3 sources agree: logs, alerts, health; also the symptom" and the gaps. */
+static void it_reason(const it_acc *a, int gaps, json_object *coverage, it_buf *b)
+{
+    int observed, k = 0;
+    it_acc_sources(a, &observed);
+    if (observed == 0)
+        it_buf_cat(b, "no observed evidence; named by");
+    else if (observed == 1)
+        it_buf_cat(b, "only one source shows it:");
+    else
+        it_buf_printf(b, "%d sources agree:", observed);
+    for (int s = IT_SRC_LOGS; s <= IT_SRC_METRICS; s++)
+        if (a->part[s] > 0)
+            it_buf_printf(b, "%s %s", k++ ? "," : "", it_src_names[s]);
+    int weak = 0;
+    for (int s = IT_SRC_RUNBOOKS; s < IT_SRC_COUNT; s++)
+        if (a->part[s] > 0)
+            it_buf_printf(b, "%s %s", weak++ ? " and" : (observed ? "; also the" : " the"),
+                          it_src_names[s]);
+    if (gaps > 0)
+        it_buf_printf(b, "; %d level%s lower: %s", gaps, gaps == 1 ? "" : "s",
+                      it_or(it_json_str(coverage, "effect"), "sources missing"));
+}
+
+static json_object *it_parts(const it_acc *a)
+{
+    json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
+    for (int s = 0; s < IT_SRC_COUNT; s++)
+        json_object_object_add(o, it_src_names[s], it_number(a->part[s], 1));
+    json_object_object_add(o, "agreement", it_number(a->agreement, 2));
+    return o;
+}
+
+static json_object *it_by_source(it_acc *a)
+{
+    json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
+    for (int s = 0; s < IT_SRC_COUNT; s++)
+        json_object_object_add(o, it_src_names[s], json_object_get(a->by[s]));
+    return o;
+}
+
+/* The report's entry for a cause (the seed's three fields first). */
+static json_object *it_cause_json(int rank, const char *cause, json_object *ev, const char *key,
+                                  int level, const char *reason, it_acc *a)
+{
+    json_object *c = json_object_new_object();
+    if (!c) {
+        json_object_put(ev);
+        return NULL;
+    }
+    json_object_object_add(c, "rank", json_object_new_int(rank));
+    json_object_object_add(c, "cause", json_object_new_string(cause));
+    json_object_object_add(c, "evidence", ev);
+    json_object_object_add(c, "key", json_object_new_string(key));
+    json_object_object_add(c, "confidence", json_object_new_string(it_conf_name(level)));
+    json_object_object_add(c, "confidence_reason", json_object_new_string(reason));
+    json_object_object_add(c, "score", it_number(a->score, 1));
+    json_object_object_add(c, "score_parts", it_parts(a));
+    json_object_object_add(c, "evidence_by_source", it_by_source(a));
+    return c;
+}
+
+/* The "unknown" cause: the top signatures, the unexplained alerts and checks. */
 static json_object *it_unknown(json_object *state, long *lines)
 {
     char sig[130], words[IT_EVIDENCE_LINE_LEN + 80];
     it_buf b = {0};
-    json_object *c = json_object_new_object(), *ev = json_object_new_array(), *v;
+    it_acc u;
+    json_object *c = NULL, *ev = json_object_new_array(), *v;
     json_object *logs = it_json_get(state, "logs", json_type_object);
     json_object *groups = it_json_get(logs, "groups", json_type_array);
     json_object *ov = it_json_get(state, "overview", json_type_object);
@@ -372,26 +269,34 @@ static json_object *it_unknown(json_object *state, long *lines)
     size_t ng = groups ? json_object_array_length(groups) : 0;
 
     *lines = 0;
-    if (!c || !ev) {
-        json_object_put(c);
-        json_object_put(ev);
-        return NULL;
-    }
+    memset(&u, 0, sizeof u);
+    int ok = ev != NULL;
+    for (int s = 0; s < IT_SRC_COUNT; s++)
+        ok &= (u.by[s] = json_object_new_array()) != NULL;
+    if (!ok)
+        goto out;
     for (size_t i = 0; i < ng && i < IT_MAX_LOG_EVIDENCE; i++) {
         json_object *g = json_object_array_get_idx(groups, i);
         long count = (v = it_json_get(g, "count", json_type_int)) ? json_object_get_int64(v) : 0;
         if (i == 0)
             *lines = count;
-        it_log_evidence(ev, count, it_json_str(g, "sample"));
+        it_ev_log(ev, count, it_json_str(g, "sample"), NULL);
+        it_ev_log(u.by[IT_SRC_LOGS], count, it_json_str(g, "sample"), NULL);
     }
-    for (size_t i = 0; alerts && i < json_object_array_length(alerts); i++)
+    for (size_t i = 0; alerts && i < json_object_array_length(alerts); i++) {
         if (json_object_array_length(ev) < IT_MAX_EVIDENCE)
-            it_alert_evidence(ev, json_object_array_get_idx(alerts, i));
+            it_ev_alert(ev, json_object_array_get_idx(alerts, i), NULL);
+        if (json_object_array_length(u.by[IT_SRC_ALERTS]) < IT_MAX_BY_SOURCE)
+            it_ev_alert(u.by[IT_SRC_ALERTS], json_object_array_get_idx(alerts, i), NULL);
+    }
     for (size_t i = 0; checks && i < json_object_array_length(checks); i++) {
         json_object *ch = json_object_array_get_idx(checks, i);
-        if (it_status_bad(it_json_str(ch, "status")) &&
-            json_object_array_length(ev) < IT_MAX_EVIDENCE)
-            it_check_evidence(ev, ch);
+        if (!it_status_bad(it_json_str(ch, "status")))
+            continue;
+        if (json_object_array_length(ev) < IT_MAX_EVIDENCE)
+            it_ev_check(ev, ch, NULL);
+        if (json_object_array_length(u.by[IT_SRC_HEALTH]) < IT_MAX_BY_SOURCE)
+            it_ev_check(u.by[IT_SRC_HEALTH], ch, NULL);
     }
     const char *hs = it_or(it_json_str(health, "status"), "unknown");
     if (it_status_bad(hs) && json_object_array_length(ev) < IT_MAX_EVIDENCE) {
@@ -404,74 +309,90 @@ static json_object *it_unknown(json_object *state, long *lines)
     } else {
         it_buf_cat(&b, "Unknown: no known pattern matched the alerts and health checks");
     }
-    json_object_object_add(c, "rank", json_object_new_int(1));
-    json_object_object_add(c, "cause", json_object_new_string(it_buf_str(&b)));
-    json_object_object_add(c, "evidence", ev);
+    u.agreement = 1.0;
+    c = it_cause_json(1, it_buf_str(&b), ev, "unknown", IT_CONF_LOW,
+                      "no rule of any cause matched the logs, alerts or health checks", &u);
+    ev = NULL;
+out:
+    json_object_put(ev);
+    for (int s = 0; s < IT_SRC_COUNT; s++)
+        json_object_put(u.by[s]);
     it_buf_free(&b);
     return c;
 }
 
+/* ---- ranking ---------------------------------------------------------------------- */
+
+/* The priority rank of a cause, for ties. */
+static int it_prio(int id)
+{
+    for (int k = 0; k < IT_CAUSE_COUNT; k++)
+        if (it_cause_priority[k] == id)
+            return k;
+    return IT_CAUSE_COUNT;
+}
+
+static int it_lower(int level, int gaps)
+{
+    return level - gaps < IT_CONF_LOW ? IT_CONF_LOW : level - gaps;
+}
+
 int it_causes_rank(json_object *state, json_object **out, it_ranking *r)
 {
-    int rc = 0, order[IT_CAUSE_COUNT], n = 0;
+    int rc, order[IT_CAUSE_COUNT], n = 0, gaps = 0;
     it_acc acc[IT_CAUSE_COUNT];
+    it_buf reason = {0};
     json_object *arr = json_object_new_array();
-    int trouble = it_trouble(state);
+    json_object *coverage = it_coverage(state, &gaps);
 
     *out = NULL;
     memset(r, 0, sizeof *r);
-    memset(acc, 0, sizeof acc);
-    for (int id = 0; id < IT_CAUSE_COUNT; id++) {
-        acc[id].logs = json_object_new_array();
-        acc[id].other = json_object_new_array();
-        if (!acc[id].logs || !acc[id].other)
-            rc = SV_ENOMEM;
-    }
-    if (!arr || rc < 0) {
+    rc = it_acc_init(acc);
+    if (!arr || !coverage || rc < 0) {
         rc = SV_ENOMEM;
         goto out;
     }
-    it_collect(state, acc);
+    it_fusion_collect(state, acc);
     for (int id = 0; id < IT_CAUSE_COUNT; id++) {
-        int seen = acc[id].lines > 0 || acc[id].alerts > 0 || acc[id].checks > 0;
-        /* A deploy the reporter mentions counts, as long as something is wrong. */
-        if (id == IT_CAUSE_DEPLOY && acc[id].symptom && trouble)
-            seen = 1;
-        if (!seen)
+        if (!acc[id].listed)
             continue;
-        if (acc[id].symptom)
-            acc[id].score += IT_W_SYMPTOM;
-        /* Insertion by score; equal scores keep table order. */
+        /* By score; equal scores by priority (the specific first). */
         int k = n++;
-        while (k > 0 && acc[order[k - 1]].score < acc[id].score) {
+        while (k > 0 && (acc[order[k - 1]].score < acc[id].score ||
+                         (acc[order[k - 1]].score == acc[id].score &&
+                          it_prio(order[k - 1]) > it_prio(id)))) {
             order[k] = order[k - 1];
             k--;
         }
         order[k] = id;
     }
+    r->gaps = gaps;
     for (int i = 0; i < n; i++) {
-        json_object *c = json_object_new_object();
-        json_object *ev = it_evidence(state, &acc[order[i]], order[i]);
-        if (!c || !ev) {
+        it_acc *a = &acc[order[i]];
+        const it_cause_info *info = it_cause_get(order[i]);
+        it_buf_reset(&reason);
+        it_reason(a, gaps, coverage, &reason);
+        json_object *c = it_cause_json(i + 1, info->title, it_evidence(state, a, order[i]),
+                                       info->key, it_lower(a->level, gaps), it_buf_str(&reason), a);
+        if (!c || reason.oom) {
             json_object_put(c);
-            json_object_put(ev);
             rc = SV_ENOMEM;
             goto out;
         }
-        json_object_object_add(c, "rank", json_object_new_int(i + 1));
-        json_object_object_add(c, "cause", json_object_new_string(it_cause_get(order[i])->title));
-        json_object_object_add(c, "evidence", ev);
         json_object_array_add(arr, c);
-    }
-    for (int i = 0; i < n; i++)
         r->ids[i] = order[i];
+        r->level[i] = a->level;
+    }
     r->n = n;
     if (n > 0) {
         r->top_lines = acc[order[0]].lines;
+        r->confidence = it_lower(acc[order[0]].level, gaps);
     } else {
         json_object *groups =
             it_json_get(it_json_get(state, "logs", json_type_object), "groups", json_type_array);
-        if (trouble || (groups && json_object_array_length(groups) > 0)) {
+        /* Nothing found: as sure of that as the sources allow. */
+        r->confidence = it_lower(IT_CONF_HIGH, gaps);
+        if (it_trouble(state) || (groups && json_object_array_length(groups) > 0)) {
             json_object *c = it_unknown(state, &r->top_lines);
             if (!c) {
                 rc = SV_ENOMEM;
@@ -479,16 +400,18 @@ int it_causes_rank(json_object *state, json_object **out, it_ranking *r)
             }
             json_object_array_add(arr, c);
             r->ids[0] = IT_CAUSE_UNKNOWN;
+            r->level[0] = IT_CONF_LOW;
+            r->confidence = IT_CONF_LOW;
             r->n = 1;
         }
     }
     *out = arr;
     arr = NULL;
+    rc = 0;
 out:
-    for (int id = 0; id < IT_CAUSE_COUNT; id++) {
-        json_object_put(acc[id].logs);
-        json_object_put(acc[id].other);
-    }
+    it_acc_free(acc);
+    it_buf_free(&reason);
+    json_object_put(coverage);
     json_object_put(arr);
     return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * it_report.c - the triage report: summary, impact, mitigations, next checks
  * and references, written from the digests in the state and the ranked
- * causes.  Exactly the seed's shape plus "data_gaps".
+ * causes.  The seed's shape plus "data_gaps", "confidence" and "coverage".
  */
 #include "it.h"
 
@@ -9,23 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
-/* Lowercase phrases of the causes for the summary's sentence. */
+/* Lowercase phrase of a cause for the summary's sentence. */
 static const char *it_cause_phrase(int id)
 {
-    switch (id) {
-    case IT_CAUSE_POOL:
-        return "DB connection-pool exhaustion";
-    case IT_CAUSE_MEMORY:
-        return "memory pressure (OOM kills)";
-    case IT_CAUSE_TIMEOUT:
-        return "upstream timeouts";
-    case IT_CAUSE_DEP5XX:
-        return "dependency 5xx errors";
-    case IT_CAUSE_DEPLOY:
-        return "a recent deploy";
-    default:
-        return "an unknown cause";
-    }
+    const it_cause_info *c = it_cause_get(id);
+    return c ? c->phrase : "an unknown cause";
 }
 
 static long it_int_of(json_object *obj, const char *key, long def)
@@ -76,8 +64,12 @@ void it_summary(json_object *state, const it_ranking *r, it_buf *b)
             it_buf_printf(b, " (%ld of %ld error lines)", r->top_lines, analysed);
         else
             it_buf_cat(b, " (from alerts, health checks and the symptom; no matching log lines)");
-        for (int i = 1; i < r->n && i < 3; i++)
-            it_buf_printf(b, "%s%s", i == 1 ? "; also " : " and ", it_cause_phrase(r->ids[i]));
+        /* Other causes only when more than one source (or most of the
+         * logs) shows them: a stray panic line is listed, not announced. */
+        for (int i = 1, named = 0; i < r->n && named < 2; i++)
+            if (r->level[i] >= IT_CONF_MEDIUM)
+                it_buf_printf(b, "%s%s", named++ == 0 ? "; also " : " and ",
+                              it_cause_phrase(r->ids[i]));
         it_buf_cat(b, ".");
     } else if (r->n > 0) {
         if (groups && json_object_array_length(groups) > 0) {
@@ -298,7 +290,10 @@ json_object *it_mitigations(json_object *state, const it_ranking *r)
         return NULL;
     for (int i = 0; i < r->n; i++) {
         const it_cause_info *c = it_cause_get(r->ids[i]);
-        /* All of the top cause's, the first of the others'. */
+        /* All of the top cause's, the first of the others' that more than
+         * a weak hint supports: no action on a stray line. */
+        if (i > 0 && r->level[i] < IT_CONF_MEDIUM)
+            continue;
         for (int k = 0; c && c->mitigations[k] && (i == 0 || k == 0); k++)
             it_list_add(arr, c->mitigations[k], IT_MAX_MITIGATIONS);
     }
@@ -329,8 +324,8 @@ static int it_top_unclassified(json_object *state, const char **sig, long *count
         return 0;
     *sig = it_or(it_json_str(g, "sig"), "");
     *count = it_int_of(g, "count", 0);
-    it_text_lower(it_json_str(g, "sample"), low, sizeof low);
-    return it_cause_classify(*sig) == IT_CAUSE_NONE && it_cause_classify(low) == IT_CAUSE_NONE;
+    it_text_line(it_json_str(g, "sample"), low, sizeof low);
+    return it_cause_classify(*low ? low : *sig) == IT_CAUSE_NONE;
 }
 
 json_object *it_next_checks(json_object *state, const it_ranking *r)
@@ -374,8 +369,13 @@ json_object *it_next_checks(json_object *state, const it_ranking *r)
             it_buf_printf(&b, "Verify healthz: service_health reported %s", hs);
         it_list_add(arr, it_buf_str(&b), IT_MAX_NEXT_CHECKS);
     }
-    for (int i = 0; i < r->n; i++)
-        it_list_add(arr, it_cause_get(r->ids[i])->next_check, IT_MAX_NEXT_CHECKS);
+    /* The top cause's checks, the first of every other cause's (checking
+     * is cheap, so weak causes get theirs too). */
+    for (int i = 0; i < r->n; i++) {
+        const it_cause_info *c = it_cause_get(r->ids[i]);
+        for (int k = 0; c->next_checks[k] && (i == 0 || k == 0); k++)
+            it_list_add(arr, c->next_checks[k], IT_MAX_NEXT_CHECKS);
+    }
     if (r->n > 0 && r->ids[0] != IT_CAUSE_UNKNOWN && it_top_unclassified(state, &usig, &ucount)) {
         it_buf_reset(&b);
         it_buf_printf(&b, "Look into the largest unexplained error group (%ldx): \"%s\"", ucount,
@@ -522,7 +522,8 @@ int it_report_build(json_object *state, json_object **out, char *why, size_t why
     it_ranking r;
     it_buf summary = {0}, impact = {0};
     json_object *res = NULL, *causes = NULL, *mit = NULL, *next = NULL, *ref = NULL;
-    json_object *gaps = NULL;
+    json_object *gaps = NULL, *coverage = NULL;
+    int missing = 0;
 
     *out = NULL;
     if (it_all_sources_failed(state, why, why_len)) {
@@ -540,8 +541,9 @@ int it_report_build(json_object *state, json_object **out, char *why, size_t why
     gaps = it_copy(it_json_get(state, "data_gaps", json_type_array));
     if (!gaps)
         gaps = json_object_new_array();
+    coverage = it_coverage(state, &missing);
     res = json_object_new_object();
-    if (!res || !mit || !next || !ref || !gaps || summary.oom || impact.oom) {
+    if (!res || !mit || !next || !ref || !gaps || !coverage || summary.oom || impact.oom) {
         rc = SV_ENOMEM;
         goto out;
     }
@@ -552,7 +554,10 @@ int it_report_build(json_object *state, json_object **out, char *why, size_t why
     json_object_object_add(res, "next_checks", next);
     json_object_object_add(res, "references", ref);
     json_object_object_add(res, "data_gaps", gaps);
-    causes = mit = next = ref = gaps = NULL;
+    /* Beside the seed's fields: how sure the report is, and of what. */
+    json_object_object_add(res, "confidence", json_object_new_string(it_conf_name(r.confidence)));
+    json_object_object_add(res, "coverage", coverage);
+    causes = mit = next = ref = gaps = coverage = NULL;
     *out = res;
     res = NULL;
 out:
@@ -564,5 +569,6 @@ out:
     json_object_put(next);
     json_object_put(ref);
     json_object_put(gaps);
+    json_object_put(coverage);
     return rc;
 }

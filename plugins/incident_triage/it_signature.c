@@ -302,6 +302,11 @@ void it_signature(const char *msg, char *out, size_t len)
 
 int it_groups_add(it_groups *g, const char *message)
 {
+    return it_groups_add_ts(g, message, 0, 0);
+}
+
+int it_groups_add_ts(it_groups *g, const char *message, int64_t ts_ms, int has_ts)
+{
     char sig[IT_SIG_LEN];
 
     it_signature(message, sig, sizeof sig);
@@ -310,6 +315,10 @@ int it_groups_add(it_groups *g, const char *message)
     for (size_t i = 0; i < g->n; i++) {
         if (strcmp(g->v[i].sig, sig) == 0) {
             g->v[i].count++;
+            if (has_ts) {
+                g->v[i].ts_n++;
+                g->v[i].ts_sum += ts_ms;
+            }
             return 0;
         }
     }
@@ -328,6 +337,8 @@ int it_groups_add(it_groups *g, const char *message)
     it_text_line(message, e->sample, sizeof e->sample);
     e->count = 1;
     e->first = g->n;
+    e->ts_n = has_ts ? 1 : 0;
+    e->ts_sum = has_ts ? ts_ms : 0;
     g->n++;
     return 0;
 }
@@ -407,13 +418,15 @@ int it_logs_digest(json_object *data, int limit, json_object **out, char *why, s
     /* Only the first `limit` lines are analysed, whatever the router sent. */
     for (size_t i = 0; i < n && i < (size_t)limit; i++) {
         json_object *e = json_object_array_get_idx(lines, i);
-        const char *msg = NULL, *level = NULL, *tid = NULL;
+        const char *msg = NULL, *level = NULL, *tid = NULL, *ts = NULL;
+        int64_t ts_ms = 0;
         if (e && json_object_is_type(e, json_type_string)) {
             msg = json_object_get_string(e);
         } else if (e && json_object_is_type(e, json_type_object)) {
             msg = it_json_str(e, "message");
             level = it_json_str(e, "level");
             tid = it_json_str(e, "trace_id");
+            ts = it_json_str(e, "ts");
         }
         /* A line with nothing to say is no error line. */
         if (!msg || msg[strspn(msg, " \t\r\n")] == '\0')
@@ -426,7 +439,9 @@ int it_logs_digest(json_object *data, int limit, json_object **out, char *why, s
                 it_text_line(msg, deploy_sample, sizeof deploy_sample);
             continue;
         }
-        if ((rc = it_groups_add(&g, msg)) < 0)
+        /* The time of a line weighs it by recency (it_fusion.c). */
+        int has_ts = ts && it_time_parse(ts, &ts_ms) == 0;
+        if ((rc = it_groups_add_ts(&g, msg, ts_ms, has_ts)) < 0)
             goto out;
         it_trace_id_add(ids, tid);
     }
@@ -440,6 +455,9 @@ int it_logs_digest(json_object *data, int limit, json_object **out, char *why, s
         json_object_object_add(o, "sig", json_object_new_string(g.v[i].sig));
         json_object_object_add(o, "count", json_object_new_int64(g.v[i].count));
         json_object_object_add(o, "sample", json_object_new_string(g.v[i].sample));
+        json_object_object_add(o, "ts_n", json_object_new_int64(g.v[i].ts_n));
+        json_object_object_add(
+            o, "ts_mean", json_object_new_int64(g.v[i].ts_n ? g.v[i].ts_sum / g.v[i].ts_n : 0));
         json_object_array_add(arr, o);
     }
     json_object *tot = it_json_get(data, "total", json_type_int);

@@ -3,6 +3,7 @@
  * tests; see it_test_support.h.
  */
 #include "it_test_support.h"
+#include "it.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,56 @@ const char *const ITT_POOL_INPUT =
     "{\"service\":\"router\",\"symptom\":\"High error rate after deploy\",\"env\":\"prod\","
     "\"include_traces\":true,\"time_range\":{\"from\":\"2026-02-23T09:00:00Z\","
     "\"to\":\"2026-02-23T10:00:00Z\"}}";
+
+json_object *itt_state(const char *overview, const char *logs, const char *health,
+                       const char *runbooks, const char *symptom)
+{
+    static const struct {
+        const char *key;
+        int (*digest)(json_object *, json_object **, char *, size_t);
+    } srcs[] = {{"overview", it_overview_digest},
+                {"health", it_health_digest},
+                {"runbooks", it_runbooks_digest}};
+    const char *text[] = {overview, health, runbooks};
+    char why[200];
+    json_object *st = json_object_new_object(), *p = json_object_new_object(), *d, *data;
+
+    json_object_object_add(p, "service", json_object_new_string("router"));
+    json_object_object_add(p, "env", json_object_new_string("prod"));
+    json_object_object_add(p, "symptom", json_object_new_string(symptom));
+    json_object_object_add(p, "from", json_object_new_string("2026-02-23T09:00:00Z"));
+    json_object_object_add(p, "to", json_object_new_string("2026-02-23T10:00:00Z"));
+    json_object_object_add(p, "window_h", json_object_new_double(1.0));
+    json_object_object_add(p, "max_h", json_object_new_int(24));
+    json_object_object_add(p, "clamped", json_object_new_boolean(0));
+    json_object_object_add(p, "limit", json_object_new_int(IT_DEFAULT_LOG_LINES));
+    json_object_object_add(st, "params", p);
+    json_object_object_add(st, "data_gaps", json_object_new_array());
+    json_object_object_add(st, "attempted", json_object_new_int(4));
+    json_object_object_add(st, "failed", json_object_new_int(0));
+    for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) {
+        if (!text[i] || !(data = json_tokener_parse(text[i])))
+            continue;
+        if (srcs[i].digest(data, &d, why, sizeof why) == 0)
+            json_object_object_add(st, srcs[i].key, d);
+        json_object_put(data);
+    }
+    if (logs && (data = json_tokener_parse(logs))) {
+        if (it_logs_digest(data, IT_DEFAULT_LOG_LINES, &d, why, sizeof why) == 0)
+            json_object_object_add(st, "logs", d);
+        json_object_put(data);
+    }
+    return st;
+}
+
+void itt_add_gap(json_object *state, const char *node, const char *tool, const char *error)
+{
+    json_object *g = json_object_new_object(), *gaps = itt_get(state, "data_gaps");
+    json_object_object_add(g, "node", json_object_new_string(node));
+    json_object_object_add(g, "tool", json_object_new_string(tool));
+    json_object_object_add(g, "error", json_object_new_string(error));
+    json_object_array_add(gaps, g);
+}
 
 static int dump_enabled(void)
 {

@@ -18,6 +18,16 @@ extern const char *const ITT_POOL_RUNBOOKS;
 extern const char *const ITT_POOL_TRACES;
 extern const char *const ITT_POOL_INPUT;
 
+/*
+ * A run's state as the source nodes leave it, from router answers (JSON text;
+ * NULL = that source is absent): params for router, prod, 09:00-10:00Z and
+ * the symptom; digests of the overview, logs, health and runbooks answers.
+ */
+json_object *itt_state(const char *overview, const char *logs, const char *health,
+                       const char *runbooks, const char *symptom);
+/* Append {"node","tool","error"} to the state's data_gaps. */
+void itt_add_gap(json_object *state, const char *node, const char *tool, const char *error);
+
 /* Print o, pretty, on stderr when IT_TEST_DUMP is set and not "0". */
 void itt_dump(const char *what, json_object *o);
 /* o[key]; NULL when o is NULL or has no such member. */

@@ -282,9 +282,16 @@ static void test_causes_pool_and_deploy(void)
         state_of(ITT_POOL_OVERVIEW, ITT_POOL_LOGS, ITT_POOL_HEALTH, "High error rate after deploy");
     CU_ASSERT_EQUAL(it_causes_rank(st, &causes, &r), 0);
     itt_dump("pool causes", causes);
-    CU_ASSERT_EQUAL_FATAL(r.n, 2);
+    /* The one "worker 7 crashed: panic" line is a crash loop too, but only
+     * the logs show it: listed last, low, not announced in the summary. */
+    CU_ASSERT_EQUAL_FATAL(r.n, 3);
     CU_ASSERT_EQUAL(r.ids[0], IT_CAUSE_POOL);
     CU_ASSERT_EQUAL(r.ids[1], IT_CAUSE_DEPLOY);
+    CU_ASSERT_EQUAL(r.ids[2], IT_CAUSE_CRASH);
+    CU_ASSERT_EQUAL(r.level[0], IT_CONF_HIGH);
+    CU_ASSERT_EQUAL(r.level[1], IT_CONF_MEDIUM);
+    CU_ASSERT_EQUAL(r.level[2], IT_CONF_LOW);
+    CU_ASSERT_STRING_EQUAL(itt_gets(itt_idx(causes, 2), "confidence"), "low");
     CU_ASSERT_EQUAL(r.top_lines, 6);
     json_object *c0 = itt_idx(causes, 0), *c1 = itt_idx(causes, 1);
     CU_ASSERT_EQUAL(json_object_get_int(itt_get(c0, "rank")), 1);
@@ -380,17 +387,36 @@ static void test_causes_unknown_and_healthy(void)
     json_object_put(st);
 
     /* Trouble with no known pattern: an unknown cause from the checks. */
-    st = state_of("{\"alerts\":[{\"name\":\"KubePodCrashLooping\"}]}", "{\"lines\":[]}",
+    st = state_of("{\"alerts\":[{\"name\":\"CheckoutErrorBudgetBurn\"}]}", "{\"lines\":[]}",
                   "{\"status\":\"down\",\"checks\":[{\"name\":\"http\",\"status\":\"fail\","
-                  "\"detail\":\"connection refused\"}]}",
+                  "\"detail\":\"500 Internal Server Error\"}]}",
                   "site down");
     CU_ASSERT_EQUAL(it_causes_rank(st, &causes, &r), 0);
     CU_ASSERT_EQUAL_FATAL(itt_alen(causes), 1);
     CU_ASSERT_EQUAL(r.ids[0], IT_CAUSE_UNKNOWN);
+    CU_ASSERT_STRING_EQUAL(itt_gets(itt_idx(causes, 0), "key"), "unknown");
+    CU_ASSERT_STRING_EQUAL(itt_gets(itt_idx(causes, 0), "confidence"), "low");
     CU_ASSERT_TRUE(
-        itt_any_contains(itt_get(itt_idx(causes, 0), "evidence"), "alert KubePodCrashLooping"));
+        itt_any_contains(itt_get(itt_idx(causes, 0), "evidence"), "alert CheckoutErrorBudgetBurn"));
     CU_ASSERT_TRUE(
         itt_any_contains(itt_get(itt_idx(causes, 0), "evidence"), "health check http: fail"));
+    json_object_put(causes);
+    json_object_put(st);
+
+    /* A crash-looping pod and a refused health check used to be "unknown":
+     * now they are the two causes they are. */
+    st = state_of("{\"alerts\":[{\"name\":\"KubePodCrashLooping\"}]}", "{\"lines\":[]}",
+                  "{\"status\":\"down\",\"checks\":[{\"name\":\"payments\",\"status\":"
+                  "\"fail\",\"detail\":\"connection refused\"}]}",
+                  "site down");
+    CU_ASSERT_EQUAL(it_causes_rank(st, &causes, &r), 0);
+    itt_dump("crash loop and refused", causes);
+    CU_ASSERT_EQUAL_FATAL(r.n, 2);
+    /* A failing check (9) outweighs an alert of no severity (12 x 0.7). */
+    CU_ASSERT_EQUAL(r.ids[0], IT_CAUSE_REFUSED);
+    CU_ASSERT_EQUAL(r.ids[1], IT_CAUSE_CRASH);
+    CU_ASSERT_STRING_EQUAL(itt_gets(itt_idx(causes, 0), "cause"), "Dependency refused/unreachable");
+    CU_ASSERT_STRING_EQUAL(itt_gets(itt_idx(causes, 1), "cause"), "Crash loop (restarts, panics)");
     json_object_put(causes);
     json_object_put(st);
 }

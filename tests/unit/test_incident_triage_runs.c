@@ -33,16 +33,47 @@ static mock_host *pool_mock(const char *input)
 static const char *const PATH_ALL = "validate_input,service_overview,top_errors_logs,"
                                     "health_and_runbooks,trace_lookup,build_triage_report";
 
+/* A confidence level as the report writes it. */
+static int is_level(const char *s)
+{
+    return s && (strcmp(s, "high") == 0 || strcmp(s, "medium") == 0 || strcmp(s, "low") == 0);
+}
+
+/* The fields issue 10 added beside the seed's three of a cause. */
+static void assert_cause_additions(json_object *c)
+{
+    static const char *const sources[] = {"logs",    "alerts",   "health",
+                                          "metrics", "runbooks", "symptom"};
+    CU_ASSERT_PTR_NOT_NULL(itt_gets(c, "key"));
+    CU_ASSERT_TRUE(is_level(itt_gets(c, "confidence")));
+    CU_ASSERT_PTR_NOT_NULL(itt_gets(c, "confidence_reason"));
+    CU_ASSERT_TRUE(json_object_is_type(itt_get(c, "score"), json_type_double));
+    json_object *parts = itt_get(c, "score_parts"), *by = itt_get(c, "evidence_by_source");
+    CU_ASSERT_EQUAL(json_object_object_length(parts), 7);
+    CU_ASSERT_EQUAL(json_object_object_length(by), 6);
+    for (size_t k = 0; k < sizeof sources / sizeof sources[0]; k++) {
+        CU_ASSERT_TRUE(json_object_is_type(itt_get(parts, sources[k]), json_type_double));
+        CU_ASSERT_TRUE(json_object_is_type(itt_get(by, sources[k]), json_type_array));
+    }
+}
+
 static void assert_result_shape(json_object *res)
 {
+    /* The seed's fields and data_gaps, then what issue 10 added beside them. */
     static const char *const keys[] = {"summary",           "suspected_root_causes",
                                        "impact_assessment", "mitigations_now",
                                        "next_checks",       "references",
-                                       "data_gaps",         NULL};
+                                       "data_gaps",         "confidence",
+                                       "coverage",          NULL};
     CU_ASSERT_PTR_NOT_NULL_FATAL(res);
-    CU_ASSERT_EQUAL(json_object_object_length(res), 7);
+    CU_ASSERT_EQUAL(json_object_object_length(res), 9);
     for (int i = 0; keys[i]; i++)
         CU_ASSERT_PTR_NOT_NULL(itt_get(res, keys[i]));
+    CU_ASSERT_TRUE(is_level(itt_gets(res, "confidence")));
+    json_object *cov = itt_get(res, "coverage");
+    CU_ASSERT_TRUE(json_object_is_type(itt_get(cov, "sources"), json_type_object));
+    CU_ASSERT_TRUE(json_object_is_type(itt_get(cov, "missing"), json_type_array));
+    CU_ASSERT_PTR_NOT_NULL(itt_gets(cov, "effect"));
     CU_ASSERT_TRUE(json_object_is_type(itt_get(res, "summary"), json_type_string));
     CU_ASSERT_TRUE(json_object_is_type(itt_get(res, "suspected_root_causes"), json_type_array));
     CU_ASSERT_TRUE(json_object_is_type(itt_get(res, "impact_assessment"), json_type_string));
@@ -52,10 +83,14 @@ static void assert_result_shape(json_object *res)
     json_object *causes = itt_get(res, "suspected_root_causes");
     for (size_t i = 0; i < itt_alen(causes); i++) {
         json_object *c = itt_idx(causes, i);
-        CU_ASSERT_EQUAL(json_object_object_length(c), 3);
+        CU_ASSERT_EQUAL(json_object_object_length(c), 9);
         CU_ASSERT_EQUAL(json_object_get_int(itt_get(c, "rank")), (int)i + 1);
         CU_ASSERT_PTR_NOT_NULL(itt_gets(c, "cause"));
         CU_ASSERT_TRUE(json_object_is_type(itt_get(c, "evidence"), json_type_array));
+        for (size_t k = 0; k < itt_alen(itt_get(c, "evidence")); k++)
+            CU_ASSERT_TRUE(
+                json_object_is_type(itt_idx(itt_get(c, "evidence"), k), json_type_string));
+        assert_cause_additions(c);
     }
     json_object *ref = itt_get(res, "references");
     CU_ASSERT_EQUAL(json_object_object_length(ref), 4);
