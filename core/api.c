@@ -391,6 +391,29 @@ static void get_run(sv_api *api, const sv_req *req, const char *id, sv_resp *res
     if (query_num(req, "wait", 0, SV_WAIT_MAX_SEC, &wait_sec, resp) < 0 ||
         query_num(req, "since", 0, LONG_MAX, &since, resp) < 0)
         return;
+    if (wait_sec == 0) {
+        /* A plain read, what pollers send: the view as text, events spliced
+         * in as stored (sv_run_view_text). */
+        char ws[SV_ID_MAX + 1], *text = NULL;
+        int rc =
+            sv_run_id_valid(id) ? sv_run_view_text(api->store, id, &text, ws, sizeof ws) : -ENOENT;
+        if (rc == 0 && !sv_auth_allows(req->key, ws)) {
+            free(text); /* another workspace's run: answered as if it did not exist */
+            text = NULL;
+            rc = -ENOENT;
+        }
+        if (rc == -ENOENT) {
+            snprintf(msg, sizeof msg, "no run with id \"%.40s\" (runs expire after RUN_TTL_SEC)",
+                     id);
+            sv_resp_error(resp, 404, "run_not_found", msg, NULL);
+        } else if (rc < 0) {
+            store_down(resp, rc);
+        } else {
+            resp->status = 200;
+            resp->json_text = text;
+        }
+        return;
+    }
     /* Read before the view, so a change between the two is not missed; a
      * plain read (no wait) needs none and takes no lock for it. */
     uint64_t mark =

@@ -296,7 +296,6 @@ static void step_run(sv_exec *ex, sv_run *r)
         json_object_object_add(d, "graph", json_object_new_string(g->name));
         json_object_object_add(d, "graph_version", json_object_new_string(g->version));
         sv_run_event(r, "run_start", NULL, d);
-        sv_run_save(r);
     }
     if (stop == SV_STOP_NONE && ex->node_id[0]) {
         /* A cancel that reached another instance is in the store: the save
@@ -315,7 +314,13 @@ static void step_run(sv_exec *ex, sv_run *r)
     const sv_node *node = r->node;
     r->nodes_started++;
     atomic_fetch_add_explicit(&ex->n_nodes, 1, memory_order_relaxed);
-    sv_run_event(r, "node_start", node->name, NULL);
+    sv_run_event_text(r, "node_start", node->name, "{}");
+    /* Followers see the node begin now; nothing waits for the store here.
+     * A run's first node also carries its start (status running). */
+    if (started)
+        sv_run_save_post(r);
+    else
+        sv_run_post(r);
     int64_t t0 = sv_mono_ms();
     sv_step step = {.next = node->next, .delay_ms = 0};
     sv_ctx ctx = {
@@ -323,10 +328,19 @@ static void step_run(sv_exec *ex, sv_run *r)
     int rc = node->run(&ctx, sv_host_table(), &step);
     int64_t ms = sv_mono_ms() - t0;
     stop = atomic_load(&r->cancel);
-    if (stop == SV_STOP_SHUTDOWN)
-        goto out; /* leave the checkpoint for whoever resumes the run */
+    if (stop == SV_STOP_SHUTDOWN) {
+        sv_run_flush(r); /* what the node did, for the record */
+        goto out;        /* and the checkpoint for whoever resumes the run */
+    }
     if (rc == SV_OK) {
-        sv_run_event(r, "node_end", node->name, node_details(ms, step.next));
+        char d[160];
+        const char *next = step.next ? step.next : "END";
+        if (sv_json_plain(next) && strlen(next) < 100) {
+            snprintf(d, sizeof d, "{\"duration_ms\":%lld,\"next\":\"%s\"}", (long long)ms, next);
+            sv_run_event_text(r, "node_end", node->name, d);
+        } else {
+            sv_run_event(r, "node_end", node->name, node_details(ms, step.next));
+        }
     } else {
         json_object *d = json_object_new_object();
         json_object_object_add(d, "duration_ms", json_object_new_int64(ms));
@@ -353,8 +367,13 @@ static void step_run(sv_exec *ex, sv_run *r)
             goto out;
         }
         r->node = next;
+        /* The node's events and, in a durable store, the checkpoint (where
+         * another instance resumes): one write, whose answer brings the
+         * cancel flag. */
         if (r->store->ops->durable)
-            sv_run_save(r); /* the checkpoint: where another instance resumes */
+            sv_run_save(r);
+        else
+            sv_run_post(r);
         if (step.delay_ms > 0)
             park(ex, r, step.delay_ms);
         else
@@ -403,6 +422,7 @@ int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out)
                       /* nodes run plugin code: a generous stack, of which only
                        * the pages touched are memory */
                       .stack_bytes = 1u << 20,
+                      .store_wait_threads = 4 * cfg->threads,
                       .thread_exit = sv_gateway_thread_cleanup};
     rc = sv_pool_new(&pc, &ex->pool);
 out:
@@ -495,7 +515,9 @@ static int cancel_run(sv_exec *ex, const char *run_id, int event, const char *ke
         json_object *d = json_object_new_object();
         if (key_id)
             json_object_object_add(d, "key_id", json_object_new_string(key_id));
-        sv_run_event(r, "cancel_requested", NULL, d);
+        /* Not the executing thread's to keep: written at once. */
+        if (sv_run_event_to(r->store, r->id, "cancel_requested", NULL, d) == 0 && r->notify)
+            r->notify(r->notify_arg, r->id, 0);
     }
     if (now_cancelled) {
         /* Never started: no node ran, so no on_cancel either.  The queue
@@ -548,6 +570,7 @@ void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out)
     out->threads = ps.threads;
     out->blocked = ps.blocked;
     out->handoffs = ps.handoffs;
+    out->spawned = ps.spawned;
 }
 
 static void stop_in_flight(sv_exec *ex)
@@ -575,11 +598,6 @@ void sv_exec_shutdown(sv_exec *ex, int64_t grace_ms)
         stop_in_flight(ex);
     }
     sv_pool_join(ex->pool);
-}
-
-sv_pool *sv_exec_pool(sv_exec *ex)
-{
-    return ex->pool;
 }
 
 void sv_exec_free(sv_exec *ex)

@@ -76,7 +76,8 @@ typedef struct sv_exec_stats {
     uint64_t nodes;                        /* nodes executed */
     size_t live, runnable, busy_workers, workers;
     size_t threads, blocked; /* pool threads; of them waiting on the router or the store */
-    uint64_t handoffs;       /* CPU slots handed on by a thread about to wait */
+    uint64_t handoffs;       /* CPU slots handed on by a thread whose wait went long */
+    uint64_t spawned;        /* pool threads started */
 } sv_exec_stats;
 void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out);
 
@@ -86,9 +87,6 @@ void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out);
  * unfinished keep their last checkpoint in the store.
  */
 void sv_exec_shutdown(sv_exec *ex, int64_t grace_ms);
-/* The pool that runs the steps: API requests that touch a durable store run
- * there too (http.h offload). */
-sv_pool *sv_exec_pool(sv_exec *ex);
 void sv_exec_free(sv_exec *ex);
 
 #endif

@@ -491,7 +491,7 @@ static int backoff_sleep(const sv_gw_call *c, int64_t ms)
     int64_t end = sv_mono_ms() + ms;
     int rc = 0;
     /* The wait holds no CPU slot (pool.h): other runs execute meanwhile. */
-    sv_pool_block_begin();
+    sv_pool_block_begin(SV_POOL_WAIT_ROUTER);
     for (;;) {
         if (cancel_requested(c)) {
             rc = SV_ECANCELLED;

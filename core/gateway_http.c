@@ -102,6 +102,12 @@ static struct sv_gw_tls *tls_get(void)
         return NULL;
     t->multi = curl_multi_init();
     t->easy = curl_easy_init();
+    /* The cache is the shared one: its bound is the multi handle's, which
+     * by default is 4 connections per handle added, so with one handle per
+     * thread every call past the fourth in flight would open and close a
+     * connection of its own. */
+    if (t->multi)
+        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)SV_GW_MAX_CONNS);
     if (!t->multi || !t->easy || pthread_setspecific(g_key, t) != 0) {
         tls_free(t);
         return NULL;
@@ -259,7 +265,7 @@ void sv_gw_http_perform(const char *url, const char *body, size_t len, int64_t e
     }
     added = 1;
     /* Waiting on the router holds no CPU slot (pool.h). */
-    sv_pool_block_begin();
+    sv_pool_block_begin(SV_POOL_WAIT_ROUTER);
     for (;;) {
         if (curl_multi_perform(t->multi, &running) != CURLM_OK) {
             x->cc = CURLE_FAILED_INIT;

@@ -12,6 +12,9 @@
 
 /* Larger answers are refused (bad_response) instead of buffered. */
 #define SV_GW_MAX_RESPONSE (8u << 20)
+/* Keep-alive connections to the router kept open at most (one cache shared
+ * by every thread): as many as calls can be in flight. */
+#define SV_GW_MAX_CONNS 1024
 /* How often a transfer or a backoff wait looks at the cancel flag. */
 #define SV_GW_SLICE_MS 50
 

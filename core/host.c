@@ -45,6 +45,27 @@ typedef struct attempt_arg {
 static void on_attempt_named(void *arg, const sv_gw_attempt *a)
 {
     attempt_arg *aa = arg;
+    if (sv_json_plain(aa->call_id) && sv_json_plain(a->status) &&
+        (!a->error_code || sv_json_plain(a->error_code)) && strlen(aa->call_id) < 300 &&
+        (!a->error_code || strlen(a->error_code) < 100)) {
+        /* What every attempt writes, made without a JSON tree (tool and
+         * action were checked as words, hashes are hex). */
+        char d[1024], err[128] = "";
+        if (a->error_code)
+            snprintf(err, sizeof err, ",\"error_code\":\"%s\"", a->error_code);
+        snprintf(d, sizeof d,
+                 "{\"tool\":\"%s\",\"action\":\"%s\",\"call_id\":\"%s\",\"attempt\":%d,"
+                 "\"status\":\"%s\",\"http_status\":%d,\"duration_ms\":%lld,"
+                 "\"request_sha256\":\"%s\",\"request_bytes\":%llu,\"response_sha256\":\"%s\","
+                 "\"response_bytes\":%llu%s}",
+                 aa->tool, aa->action, aa->call_id, a->attempt, a->status, a->http_status,
+                 (long long)a->duration_ms, a->request_sha256, (unsigned long long)a->request_bytes,
+                 a->response_sha256, (unsigned long long)a->response_bytes, err);
+        sv_run_event_text(aa->ctx->run, "tool_call", aa->ctx->node_name, d);
+        if (strcmp(a->status, "succeeded") != 0)
+            sv_run_post(aa->ctx->run);
+        return;
+    }
     json_object *d = json_object_new_object();
     json_object_object_add(d, "tool", json_object_new_string(aa->tool));
     json_object_object_add(d, "action", json_object_new_string(aa->action));
@@ -60,6 +81,9 @@ static void on_attempt_named(void *arg, const sv_gw_attempt *a)
     if (a->error_code)
         json_object_object_add(d, "error_code", json_object_new_string(a->error_code));
     sv_run_event(aa->ctx->run, "tool_call", aa->ctx->node_name, d);
+    /* An attempt that failed is followed by a wait: show it now. */
+    if (strcmp(a->status, "succeeded") != 0)
+        sv_run_post(aa->ctx->run);
 }
 
 static int valid_word(const char *s, size_t max)

@@ -2,12 +2,15 @@
 #include "http.h"
 #include "auth.h"
 #include "log.h"
+#include "pool.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,7 +30,10 @@ struct sv_http {
     sv_http_cfg cfg;
     sv_auth *auth; /* NULL: the API is open */
     int port;
-    atomic_int parked; /* requests parked at least once and not yet complete */
+    atomic_int parked;     /* requests parked at least once and not yet complete */
+    atomic_int offered;    /* requests handed to the pool and not yet answered */
+    pthread_mutex_t olock; /* the phases of offloaded requests, inline_only */
+    int inline_only;       /* stopping: the pool may stop, handlers run here */
 };
 
 /* Per-request state, freed by the completion callback. */
@@ -38,7 +44,17 @@ typedef struct sv_conn_state {
     int64_t park_deadline;
     int counted;            /* in sv_http.parked */
     const sv_auth_key *key; /* that authenticated the request */
+    /* A request whose handler runs on the pool (sv_http_cfg.offload). */
+    sv_pool_task task;
+    struct sv_http *h;
+    struct MHD_Connection *conn;
+    const char *method, *url; /* libmicrohttpd's, valid while the request lives */
+    int phase;                /* OFF_* under sv_http.olock */
+    int rewake;               /* woken while its handler was still running */
+    sv_resp answer;           /* phase OFF_READY: what to send */
 } sv_conn_state;
+
+enum { OFF_IDLE = 0, OFF_RUNNING, OFF_READY };
 
 void sv_resp_error(sv_resp *resp, int status, const char *code, const char *message,
                    const char *field)
@@ -101,6 +117,8 @@ static MHD_Result send_resp(struct MHD_Connection *conn, sv_resp *resp)
     const char *text = "{}";
     if (resp->text)
         len = strlen(text = resp->text);
+    else if (resp->json_text)
+        len = strlen(text = resp->json_text);
     else if (resp->body)
         text = json_object_to_json_string_length(
             resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
@@ -124,6 +142,8 @@ static MHD_Result send_resp(struct MHD_Connection *conn, sv_resp *resp)
     resp->body = NULL;
     free(resp->text);
     resp->text = NULL;
+    free(resp->json_text);
+    resp->json_text = NULL;
     return ret;
 }
 
@@ -134,17 +154,28 @@ void sv_http_park(const sv_req *req, sv_resp *resp)
         st->counted = 1;
         atomic_fetch_add(&req->http->parked, 1);
     }
-    MHD_suspend_connection(req->conn);
+    /* An offloaded request is suspended already, until its handler ends. */
+    if (st->phase != OFF_RUNNING)
+        MHD_suspend_connection(req->conn);
     resp->parked = 1;
 }
 
 void sv_http_drain(sv_http *h, int64_t timeout_ms)
 {
+    if (!h)
+        return;
+    /* From now on no request goes to the pool, which stops after this. */
+    pthread_mutex_lock(&h->olock);
+    h->inline_only = 1;
+    pthread_mutex_unlock(&h->olock);
     int64_t deadline = sv_mono_ms() + timeout_ms;
-    while (h && atomic_load(&h->parked) > 0 && sv_mono_ms() < deadline) {
-        struct timespec ts = {0, 5 * 1000000L};
+    struct timespec ts = {0, 5 * 1000000L};
+    while (atomic_load(&h->parked) > 0 && sv_mono_ms() < deadline)
         nanosleep(&ts, NULL);
-    }
+    /* Handlers on the pool end within the store's timeout per round trip;
+     * their connections must be theirs until then, whatever the bound. */
+    while (atomic_load(&h->offered) > 0)
+        nanosleep(&ts, NULL);
 }
 
 void sv_http_wake(void *conn)
@@ -176,6 +207,84 @@ static int authorized(sv_http *h, struct MHD_Connection *conn, const char *url,
         tok++;
     *key = sv_auth_match(h->auth, tok);
     return *key != NULL;
+}
+
+static MHD_Result handle_here(sv_http *h, sv_conn_state *st, struct MHD_Connection *conn,
+                              const char *method, const char *url);
+
+/* On a pool thread: the handler of an offloaded request. */
+static void offload_task(sv_pool_task *t)
+{
+    sv_conn_state *st = (sv_conn_state *)((char *)t - offsetof(sv_conn_state, task));
+    sv_http *h = st->h;
+    sv_req req = {.conn = st->conn,
+                  .method = st->method,
+                  .path = st->url,
+                  .body = st->buf ? st->buf : "",
+                  .body_len = st->len,
+                  .park_deadline = &st->park_deadline,
+                  .http = h,
+                  .state = st,
+                  .key = st->key};
+    sv_resp resp = {.status = 500};
+    h->cfg.handler(h->cfg.app, &req, &resp);
+    int resume = 1;
+    pthread_mutex_lock(&h->olock);
+    if (resp.parked) {
+        /* Waits on, suspended: its waker resumes it, and the handler runs
+         * again; a wake that came meanwhile is passed on now. */
+        json_object_put(resp.body);
+        st->phase = OFF_IDLE;
+        resume = st->rewake;
+    } else {
+        if (!resp.body && !resp.text && !resp.json_text)
+            sv_resp_error(&resp, 500, "internal", "the handler produced no answer", NULL);
+        st->answer = resp;
+        st->phase = OFF_READY;
+    }
+    st->rewake = 0;
+    pthread_mutex_unlock(&h->olock);
+    atomic_fetch_sub(&h->offered, 1);
+    if (resume)
+        MHD_resume_connection(st->conn);
+}
+
+/* On the HTTP thread: hand the request to the pool, or send the answer the
+ * pool made.  The connection stays suspended while its handler runs. */
+static MHD_Result offload(sv_http *h, sv_conn_state *st, struct MHD_Connection *conn,
+                          const char *method, const char *url)
+{
+    pthread_mutex_lock(&h->olock);
+    int phase = st->phase;
+    if (phase == OFF_IDLE && h->inline_only) {
+        pthread_mutex_unlock(&h->olock);
+        return handle_here(h, st, conn, method, url);
+    }
+    if (phase == OFF_READY) {
+        st->phase = OFF_IDLE;
+    } else if (phase == OFF_RUNNING) {
+        /* Woken (a parked wait ended) before its handler returned. */
+        st->rewake = 1;
+        MHD_suspend_connection(conn);
+    } else {
+        st->phase = OFF_RUNNING;
+        st->h = h;
+        st->conn = conn;
+        st->method = method;
+        st->url = url;
+        st->task.fn = offload_task;
+        atomic_fetch_add(&h->offered, 1);
+        MHD_suspend_connection(conn);
+    }
+    pthread_mutex_unlock(&h->olock);
+    if (phase == OFF_READY) {
+        sv_resp resp = st->answer;
+        memset(&st->answer, 0, sizeof st->answer);
+        return send_resp(conn, &resp);
+    }
+    if (phase == OFF_IDLE)
+        sv_pool_submit(h->cfg.offload, &st->task, 1);
+    return MHD_YES;
 }
 
 static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -233,6 +342,15 @@ static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char 
                  (long long)h->cfg.max_body_bytes);
         return send_error(conn, 413, "body_too_large", msg);
     }
+    if (h->cfg.offload && strcmp(url, "/healthz") != 0)
+        return offload(h, st, conn, method, url);
+    return handle_here(h, st, conn, method, url);
+}
+
+/* Run the handler on the HTTP thread and answer (or park). */
+static MHD_Result handle_here(sv_http *h, sv_conn_state *st, struct MHD_Connection *conn,
+                              const char *method, const char *url)
+{
     sv_req req = {.conn = conn,
                   .method = method,
                   .path = url,
@@ -248,7 +366,7 @@ static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char 
         json_object_put(resp.body);
         return MHD_YES; /* called again once woken */
     }
-    if (!resp.body && !resp.text)
+    if (!resp.body && !resp.text && !resp.json_text)
         sv_resp_error(&resp, 500, "internal", "the handler produced no answer", NULL);
     return send_resp(conn, &resp);
 }
@@ -263,6 +381,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (st) {
         if (st->counted)
             atomic_fetch_sub(&h->parked, 1);
+        json_object_put(st->answer.body);
+        free(st->answer.text);
+        free(st->answer.json_text);
         free(st->buf);
         free(st);
     }
@@ -299,6 +420,8 @@ int sv_http_start(const sv_http_cfg *cfg, sv_http **out)
         return -ENOMEM;
     h->cfg = *cfg;
     atomic_init(&h->parked, 0);
+    atomic_init(&h->offered, 0);
+    pthread_mutex_init(&h->olock, NULL);
     char why[384];
     rc = sv_auth_parse(cfg->internal_key, &h->auth, why, sizeof why); /* checked by config.c */
     if (rc < 0)
@@ -318,9 +441,13 @@ int sv_http_start(const sv_http_cfg *cfg, sv_http **out)
         rc = -EINVAL;
         goto out;
     }
-#ifdef MHD_USE_EPOLL
-    flags |= MHD_USE_EPOLL;
-#endif
+    /* MHD_USE_EPOLL is an enum constant, not a macro: ask the library.
+     * Without it the polling thread looks at every connection on every
+     * event (poll), and select() stops at 1024 descriptors. */
+    if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
+        flags |= MHD_USE_EPOLL;
+    else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
+        flags |= MHD_USE_POLL;
     h->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_SOCK_ADDR, sa,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
@@ -363,5 +490,6 @@ void sv_http_stop(sv_http *h)
     if (h->d)
         MHD_stop_daemon(h->d);
     sv_auth_free(h->auth);
+    pthread_mutex_destroy(&h->olock);
     free(h);
 }

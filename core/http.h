@@ -36,8 +36,9 @@ typedef struct sv_resp {
     char allow[64];    /* Allow header for 405 */
     char extra_name[64];
     char extra_value[128];
-    int parked; /* set by sv_http_park: no answer now */
-    char *text; /* owned (malloc'd); when set, sent as Prometheus text instead of body */
+    int parked;      /* set by sv_http_park: no answer now */
+    char *text;      /* owned (malloc'd); when set, sent as Prometheus text instead of body */
+    char *json_text; /* owned (malloc'd); when set, sent as JSON text instead of body */
 } sv_resp;
 
 typedef void (*sv_http_handler)(void *app, const sv_req *req, sv_resp *resp);
@@ -49,6 +50,12 @@ typedef struct sv_http_cfg {
     const char *internal_key; /* SUPERVISOR_INTERNAL_KEY (auth.h); NULL = no auth */
     sv_http_handler handler;
     void *app;
+    /* When set, every request but /healthz runs its handler on this pool
+     * (pool.h) instead of the HTTP thread: the handler may wait on a store
+     * (Redis) without holding up any other request.  The connection is
+     * suspended meanwhile and resumed with the answer.  NULL: handlers run
+     * on the HTTP thread (the embedded store never waits). */
+    struct sv_pool *offload;
 } sv_http_cfg;
 
 int sv_http_start(const sv_http_cfg *cfg, sv_http **out);
@@ -75,8 +82,9 @@ int sv_req_unknown_query(const sv_req *req, const char *const *allowed, char *ba
 void sv_http_park(const sv_req *req, sv_resp *resp);
 /* Wake a parked request; any thread, exactly once per park. */
 void sv_http_wake(void *conn);
-/* Wait up to timeout_ms for every request that was parked to be answered
- * and done (a stop: after waking them, before sv_http_stop cuts them). */
+/* Wait up to timeout_ms for every request that was parked or handed to the
+ * pool to be answered and done (a stop: after waking them, before
+ * sv_http_stop cuts them). */
 void sv_http_drain(sv_http *h, int64_t timeout_ms);
 
 /* Fill resp with the error body {"error":{"code","message"[,"details":{"field"}]}}. */

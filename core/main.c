@@ -12,6 +12,7 @@
 #include "host.h"
 #include "http.h"
 #include "log.h"
+#include "pool.h"
 #include "recover.h"
 #include "registry.h"
 #include "store.h"
@@ -69,6 +70,7 @@ typedef struct sv_daemon {
     sv_gateway *gw;
     sv_registry *reg;
     sv_exec *exec;
+    sv_pool *api_pool; /* with a store that waits: where API handlers run */
     sv_http *http;
     sv_recover *recover;
     sv_watch *watch;
@@ -191,6 +193,20 @@ static int start(sv_daemon *d)
                 return rc;
         }
     }
+    if (d->store->ops->durable) {
+        /* API handlers wait on Redis: they run on a pool of their own, so
+         * no request waits behind another's round trip, nor behind runs
+         * that fill the executor's threads with slow tool calls. */
+        int most = cfg->worker_threads * 8 < 16 ? 16 : cfg->worker_threads * 8;
+        sv_pool_cfg pc = {.slots = cfg->worker_threads,
+                          .max_threads = most,
+                          .store_wait_threads = most,
+                          .idle_ms = 10000,
+                          .stack_bytes = 256u << 10};
+        rc = sv_pool_new(&pc, &d->api_pool);
+        if (rc < 0)
+            return rc;
+    }
     d->api = (sv_api){.cfg = cfg,
                       .store = d->store,
                       .reg = d->reg,
@@ -203,7 +219,9 @@ static int start(sv_daemon *d)
                         .max_body_bytes = cfg->max_body_bytes,
                         .internal_key = cfg->internal_key,
                         .handler = sv_api_handle,
-                        .app = &d->api};
+                        .app = &d->api,
+                        /* Redis round trips never on the HTTP thread */
+                        .offload = d->api_pool};
     rc = sv_http_start(&hcfg, &d->http);
     if (rc < 0) {
         snprintf(why, sizeof why, "SUPERVISOR_LISTEN=%s:%d: cannot listen there (in use?)",
@@ -231,6 +249,10 @@ static void stop(sv_daemon *d)
     /* Requests waiting on runs are answered now, with the view as it is. */
     sv_watch_wake_all(d->watch);
     sv_http_drain(d->http, 2000);
+    if (d->api_pool) { /* drained: it holds no request now */
+        sv_pool_stop(d->api_pool, 0);
+        sv_pool_join(d->api_pool);
+    }
     sv_recover_quiesce(d->recover);
     sv_exec_shutdown(d->exec, d->cfg.shutdown_grace_ms);
     /* Runs left unfinished stay owned by this node: ending its heartbeat
@@ -241,6 +263,7 @@ static void stop(sv_daemon *d)
     if (d->store && d->store->ops->cancel_listen)
         d->store->ops->cancel_listen(d->store, NULL, NULL); /* it calls the executor */
     sv_exec_free(d->exec);
+    sv_pool_free(d->api_pool, NULL);
     sv_registry_free(d->reg);
     sv_gateway_free(d->gw);
     if (d->store)

@@ -85,9 +85,18 @@ int sv_metrics_render(const sv_metrics_src *src, char **out)
         ex.live);
     one(&t, "sofiia_runs_runnable", "gauge", "Runs ready for a node, waiting for a worker.",
         ex.runnable);
-    one(&t, "sofiia_workers", "gauge", "Worker threads (WORKER_THREADS).", ex.workers);
-    one(&t, "sofiia_workers_busy", "gauge", "Worker threads executing a node now.",
-        ex.busy_workers);
+    one(&t, "sofiia_workers", "gauge", "CPU slots for node code (WORKER_THREADS).", ex.workers);
+    one(&t, "sofiia_workers_busy", "gauge", "CPU slots executing a node now.", ex.busy_workers);
+    one(&t, "sofiia_worker_threads", "gauge",
+        "Executor threads, those waiting on the router or the store included.", ex.threads);
+    one(&t, "sofiia_worker_threads_waiting", "gauge",
+        "Executor threads waiting on the router or the store now.", ex.blocked);
+    one(&t, "sofiia_worker_threads_started_total", "counter",
+        "Executor threads started (the pool grows with calls in flight, and shrinks when idle).",
+        ex.spawned);
+    one(&t, "sofiia_worker_handoffs_total", "counter",
+        "CPU slots handed on by a thread whose wait on the router or the store went long.",
+        ex.handoffs);
     head(&t, "sofiia_tool_call_attempts_total", "counter",
          "Attempts of tool calls to the router, by outcome.");
     put(&t,

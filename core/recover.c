@@ -66,7 +66,11 @@ static int resume(sv_recover *rv, const char *run_id, const char *from)
     sv_graph_ent *e = NULL;
     sv_run *r = NULL;
     int resumed = 0;
-    int rc = st->ops->run_get(st, run_id, &text);
+    /* A run an older daemon wrote is moved to this key layout first: its
+     * writes from now on go to the new keys (store.h run_upgrade). */
+    int rc = st->ops->run_upgrade ? st->ops->run_upgrade(st, run_id) : 0;
+    if (rc == 0 || rc == -ENOENT)
+        rc = st->ops->run_get(st, run_id, &text);
     if (rc == -ENOENT) {
         st->ops->owned_del(st, rv->node_id, run_id); /* expired, or never created */
         goto out;

@@ -1,5 +1,6 @@
 /* run.c - a run's record, events and view in the store. */
 #include "run.h"
+#include "json_text.h"
 #include "log.h"
 #include "timer.h"
 
@@ -224,10 +225,19 @@ void sv_run_ref(sv_run *r)
     atomic_fetch_add(&r->refs, 1);
 }
 
+static void pend_clear(sv_run *r)
+{
+    for (size_t i = 0; i < r->n_pend; i++)
+        free(r->pend[i]);
+    r->n_pend = 0;
+}
+
 void sv_run_unref(sv_run *r)
 {
     if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
         return;
+    pend_clear(r);
+    free(r->pend);
     sv_graph_ent_unref(r->graph);
     json_object_put(r->input);
     json_object_put(r->input_cp);
@@ -338,22 +348,53 @@ static const char *plain(json_object *o)
  * moved on once a write with the summary succeeded, so a failed one is
  * retried by the next.
  */
-static int put_record(sv_run *r, int create)
+static void notify_events(sv_run *r)
+{
+    if (r->notify)
+        r->notify(r->notify_arg, r->id, 0);
+}
+
+/* After a write of the kept events: gone on success, or when the run is
+ * gone from the store (nothing to write them to); kept for the next write
+ * otherwise, so a store that was away gets them late but in order. */
+static void pend_done(sv_run *r, int rc, size_t n)
+{
+    if (rc < 0 && rc != -ENOENT)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(r->pend[i]);
+    memmove(r->pend, r->pend + n, (r->n_pend - n) * sizeof *r->pend);
+    r->n_pend -= n;
+    if (rc == 0 && n > 0)
+        notify_events(r);
+}
+
+/* wait: 1 waits for the store's answer, 0 posts (create always waits). */
+static int put_record(sv_run *r, int create, int wait)
 {
     sv_run_status status = r->status;
     int with_summary = create || (int)status != r->summary_status || r->err_code[0];
     json_object *rec = sv_run_record(r), *sum = NULL;
     int rc = 0, flag = 0;
+    size_t n = r->n_pend;
     if (with_summary && !(sum = summary_of(rec))) {
         rc = -ENOMEM;
         goto out;
     }
     const char *sum_text = sum ? plain(sum) : NULL;
-    rc = create ? r->store->ops->run_create(r->store, r->id, plain(rec), sum_text, r->created_us)
-                : r->store->ops->run_put(r->store, r->id, plain(rec), sum_text, &flag);
+    const char *const *ev = (const char *const *)r->pend;
+    if (create) {
+        rc = r->store->ops->run_create(r->store, r->id, plain(rec), sum_text, r->created_us);
+    } else if (wait) {
+        rc = sv_store_step(r->store, r->id, ev, n, SV_EVENTS_CAP, plain(rec), sum_text, &flag);
+        pend_done(r, rc, n);
+    } else {
+        rc = sv_store_step_post(r->store, r->id, ev, n, SV_EVENTS_CAP, plain(rec), sum_text);
+        pend_done(r, rc, n);
+    }
     if (rc == 0 && sum)
         r->summary_status = (int)status;
-    if (rc == 0 && !create)
+    if (rc == 0 && !create && wait)
         r->cancel_seen = flag;
 out:
     json_object_put(sum);
@@ -363,19 +404,48 @@ out:
 
 int sv_run_store_create(sv_run *r)
 {
-    return put_record(r, 1);
+    return put_record(r, 1, 1);
 }
 
 int sv_run_save(sv_run *r)
 {
-    int rc = put_record(r, 0);
+    int rc = put_record(r, 0, 1);
     if (rc < 0)
         sv_logf(SV_LEVEL_ERROR, "run %s: cannot save its record: %s", r->id, strerror(-rc));
     return rc;
 }
 
-int sv_run_event_to(sv_store *st, const char *run_id, const char *type, const char *node,
-                    json_object *details)
+int sv_run_save_post(sv_run *r)
+{
+    int rc = put_record(r, 0, 0);
+    if (rc < 0)
+        sv_logf(SV_LEVEL_ERROR, "run %s: cannot save its record: %s", r->id, strerror(-rc));
+    return rc;
+}
+
+static int write_events(sv_run *r, int wait)
+{
+    size_t n = r->n_pend;
+    if (n == 0)
+        return 0;
+    const char *const *ev = (const char *const *)r->pend;
+    int rc = wait ? sv_store_step(r->store, r->id, ev, n, SV_EVENTS_CAP, NULL, NULL, NULL)
+                  : sv_store_step_post(r->store, r->id, ev, n, SV_EVENTS_CAP, NULL, NULL);
+    pend_done(r, rc, n);
+    return rc;
+}
+
+int sv_run_post(sv_run *r)
+{
+    return write_events(r, 0);
+}
+
+int sv_run_flush(sv_run *r)
+{
+    return write_events(r, 1);
+}
+
+static char *event_text(const char *type, const char *node, json_object *details)
 {
     char ts[SV_TS_LEN];
     sv_format_ts(sv_now_us(), ts);
@@ -384,18 +454,79 @@ int sv_run_event_to(sv_store *st, const char *run_id, const char *type, const ch
     json_object_object_add(ev, "type", json_object_new_string(type));
     json_object_object_add(ev, "node", node ? json_object_new_string(node) : NULL);
     json_object_object_add(ev, "details", details ? details : json_object_new_object());
-    int rc = st->ops->event_append(
-        st, run_id, json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN), SV_EVENTS_CAP);
+    char *text = strdup(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN));
     json_object_put(ev);
+    return text;
+}
+
+int sv_run_event_to(sv_store *st, const char *run_id, const char *type, const char *node,
+                    json_object *details)
+{
+    char *text = event_text(type, node, details);
+    if (!text)
+        return -ENOMEM;
+    int rc = st->ops->event_append(st, run_id, text, SV_EVENTS_CAP);
+    free(text);
     return rc;
+}
+
+int sv_json_plain(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e || *s == '"' || *s == '\\')
+            return 0;
+    return s != NULL;
+}
+
+static int keep_event(sv_run *r, char *text);
+
+int sv_run_event_text(sv_run *r, const char *type, const char *node, const char *details)
+{
+    char ts[SV_TS_LEN], *text = NULL;
+    if (!sv_json_plain(type) || (node && !sv_json_plain(node)))
+        return sv_run_event(r, type, node, json_tokener_parse(details));
+    sv_format_ts(sv_now_us(), ts);
+    int n = node ? asprintf(&text, "{\"ts\":\"%s\",\"type\":\"%s\",\"node\":\"%s\",\"details\":%s}",
+                            ts, type, node, details)
+                 : asprintf(&text, "{\"ts\":\"%s\",\"type\":\"%s\",\"node\":null,\"details\":%s}",
+                            ts, type, details);
+    if (n < 0)
+        return -ENOMEM;
+    return keep_event(r, text);
 }
 
 int sv_run_event(sv_run *r, const char *type, const char *node, json_object *details)
 {
-    int rc = sv_run_event_to(r->store, r->id, type, node, details);
-    if (rc == 0 && r->notify)
-        r->notify(r->notify_arg, r->id, 0);
-    return rc;
+    char *text = event_text(type, node, details);
+    if (!text)
+        return -ENOMEM;
+    return keep_event(r, text);
+}
+
+/* Keep an event's text (taken) with the run until its next write. */
+static int keep_event(sv_run *r, char *text)
+{
+    if (r->n_pend == r->cap_pend) {
+        size_t cap = r->cap_pend ? r->cap_pend * 2 : 8;
+        char **p = realloc(r->pend, cap * sizeof *p);
+        if (!p) {
+            free(text);
+            return -ENOMEM;
+        }
+        r->pend = p;
+        r->cap_pend = cap;
+    }
+    r->pend[r->n_pend++] = text;
+    /* A node that makes many events, or a store away for long: write them
+     * (or, past the cap, drop the oldest kept, as the store would). */
+    if (r->n_pend >= 256)
+        sv_run_flush(r);
+    if (r->n_pend > SV_EVENTS_CAP) {
+        free(r->pend[0]);
+        memmove(r->pend, r->pend + 1, (r->n_pend - 1) * sizeof *r->pend);
+        r->n_pend--;
+    }
+    return 0;
 }
 
 int sv_run_fail_record(sv_store *st, json_object *record, const char *code, const char *message)
@@ -424,6 +555,76 @@ int sv_run_fail_record(sv_store *st, json_object *record, const char *code, cons
     json_object *sum = summary_of(record);
     int rc = sum ? st->ops->run_put(st, id, plain(record), plain(sum), NULL) : -ENOMEM;
     json_object_put(sum);
+    return rc;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r';
+}
+
+int sv_run_view_text(sv_store *st, const char *run_id, char **out, char *workspace, size_t wslen)
+{
+    int rc = 0;
+    char *text = NULL, *buf = NULL;
+    sv_strvec events = {0};
+    uint64_t dropped = 0;
+    size_t b = 0, e = 0, vb, ve;
+    *out = NULL;
+    rc = st->ops->run_get(st, run_id, &text);
+    if (rc < 0)
+        goto out;
+    /* The record is our own text: its workspace and its checkpoint are
+     * found in it, not parsed out of it (json_text.h). */
+    size_t rlen = strlen(text);
+    if (sv_json_text_str(text, rlen, "workspace_id", workspace, wslen) < 0) {
+        rc = -EIO;
+        goto out;
+    }
+    rc = sv_json_text_member(text, rlen, "checkpoint", &b, &e, &vb, &ve);
+    if (rc == -ENOENT) {
+        b = e = 0;
+    } else if (rc < 0) {
+        rc = -EIO;
+        goto out;
+    }
+    rc = st->ops->events_get(st, run_id, &events, &dropped);
+    if (rc == -ENOENT) {
+        rc = 0; /* a run with no events yet */
+    } else if (rc < 0) {
+        goto out;
+    }
+    while (rlen > 0 && text[rlen - 1] != '}')
+        rlen--;
+    size_t need = rlen + 64;
+    for (size_t i = 0; i < events.n; i++)
+        need += strlen(events.v[i]) + 1;
+    buf = malloc(need);
+    if (!buf || rlen < 2) {
+        rc = buf ? -EIO : -ENOMEM;
+        goto out;
+    }
+    /* {...record members but the checkpoint...,"events":[e1,e2],"events_dropped":N} */
+    memcpy(buf, text, b);
+    memcpy(buf + b, text + e, rlen - 1 - e);
+    size_t n = b + rlen - 1 - e;
+    while (n > 0 && is_blank(buf[n - 1]))
+        n--;
+    n += (size_t)snprintf(buf + n, need - n, "%s\"events\":[", buf[n - 1] == '{' ? "" : ",");
+    for (size_t i = 0; i < events.n; i++) {
+        size_t l = strlen(events.v[i]);
+        if (i)
+            buf[n++] = ',';
+        memcpy(buf + n, events.v[i], l);
+        n += l;
+    }
+    snprintf(buf + n, need - n, "],\"events_dropped\":%llu}", (unsigned long long)dropped);
+    *out = buf;
+    buf = NULL;
+out:
+    free(buf);
+    sv_strvec_free(&events);
+    free(text);
     return rc;
 }
 

@@ -65,6 +65,9 @@ typedef struct sv_run {
     atomic_int cancel;        /* SV_STOP_* */
     int on_cancel_done;
     uint32_t nodes_started; /* nodes begun so far */
+    /* Events made and not yet written (the worker's own: see sv_run_event). */
+    char **pend;
+    size_t n_pend, cap_pend;
     /* guarded by lock */
     pthread_mutex_t lock;
     sv_run_where where;
@@ -121,11 +124,36 @@ json_object *sv_run_record(const sv_run *r);
 int sv_run_store_create(sv_run *r);
 /* Write the record again (after every node and on every status change), and
  * the summary with it when it may have changed since this process last
- * stored it: the checkpoints between status changes write none. */
+ * stored it: the checkpoints between status changes write none.  The events
+ * made since the last write go with it, in the same round trip, and the
+ * answer brings the run's cancel flag (cancel_seen). */
 int sv_run_save(sv_run *r);
-/* Append an event {"ts","type","node","details"}; details is consumed. */
+/* The same without waiting for the store (a status change followers should
+ * see at once, such as the run's start): later writes land after it. */
+int sv_run_save_post(sv_run *r);
+/*
+ * Make an event {"ts","type","node","details"} (details is consumed).  It
+ * is kept with the run and written by the next sv_run_post, sv_run_flush or
+ * sv_run_save, so a node's events and its checkpoint are one write.  Only
+ * the thread executing the run calls it (others use sv_run_event_to).
+ */
 int sv_run_event(sv_run *r, const char *type, const char *node, json_object *details);
-/* The same for a run known only by its id. */
+/*
+ * The same with the details as JSON text (an object) made by the caller:
+ * the executor's and the gateway's own events, made with no JSON tree.
+ * type and node must need no escaping (they are checked names).
+ */
+int sv_run_event_text(sv_run *r, const char *type, const char *node, const char *details);
+/* Does s need no escaping inside a JSON string (printable ASCII, no quote
+ * or backslash)? */
+int sv_json_plain(const char *s);
+/* Write the kept events now, without waiting (what followers should see
+ * while the node goes on: its start, a failed attempt before a retry). */
+int sv_run_post(sv_run *r);
+/* Write the kept events now and wait. */
+int sv_run_flush(sv_run *r);
+/* Append an event at once to a run known only by its id (from a thread
+ * other than the one executing it). */
 int sv_run_event_to(sv_store *st, const char *run_id, const char *type, const char *node,
                     json_object *details);
 /*
@@ -140,6 +168,12 @@ int sv_run_fail_record(sv_store *st, json_object *record, const char *code, cons
  * plus events and events_dropped.  -ENOENT, -EIO.
  */
 int sv_run_view(sv_store *st, const char *run_id, json_object **out);
+/*
+ * The same view as text (malloc'd, *out), made without parsing the events:
+ * they are stored as JSON text and spliced in as they are, which is most of
+ * what a view costs.  workspace (wslen bytes) gets the run's workspace_id.
+ */
+int sv_run_view_text(sv_store *st, const char *run_id, char **out, char *workspace, size_t wslen);
 /* A string member of a stored record; NULL when absent or not a string. */
 const char *sv_run_record_str(json_object *record, const char *key);
 

@@ -14,3 +14,28 @@ void sv_strvec_free(sv_strvec *sv)
     sv->v = NULL;
     sv->n = 0;
 }
+
+int sv_store_step(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
+                  size_t cap, const char *json, const char *summary, int *cancelled)
+{
+    int rc = 0;
+    if (st->ops->run_step)
+        return st->ops->run_step(st, run_id, events, n_events, cap, json, summary, cancelled);
+    /* In memory each of these is a lock and a copy: nothing to save by
+     * putting them together. */
+    for (size_t i = 0; i < n_events && rc == 0; i++)
+        rc = st->ops->event_append(st, run_id, events[i], cap);
+    if (rc == 0 && json)
+        rc = st->ops->run_put(st, run_id, json, summary, cancelled);
+    else if (rc == 0 && cancelled)
+        rc = st->ops->cancel_get(st, run_id, cancelled);
+    return rc;
+}
+
+int sv_store_step_post(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
+                       size_t cap, const char *json, const char *summary)
+{
+    if (st->ops->run_step_post)
+        return st->ops->run_step_post(st, run_id, events, n_events, cap, json, summary);
+    return sv_store_step(st, run_id, events, n_events, cap, json, summary, NULL);
+}

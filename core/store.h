@@ -47,6 +47,25 @@ typedef struct sv_store_ops {
      * writes after each node, at no extra round trip. */
     int (*run_put)(sv_store *st, const char *run_id, const char *json, const char *summary,
                    int *cancelled);
+    /*
+     * One write of a run, atomic: append events (n_events of them, oldest
+     * first, keeping the newest cap), and replace the record and the summary
+     * when given (NULL: unchanged).  -ENOENT when the run is gone; cancelled
+     * (may be NULL) gets the cancel flag.  A node's writes after it ends are
+     * one of these: one round trip.  NULL in backends where it is no cheaper
+     * than event_append and run_put (sv_store_step does those).
+     */
+    int (*run_step)(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
+                    size_t cap, const char *json, const char *summary, int *cancelled);
+    /* The same sent without waiting for the answer (errors are logged): for
+     * what followers should see at once (a node_start) but nothing depends
+     * on.  Later writes of the caller land after it.  NULL: run_step. */
+    int (*run_step_post)(sv_store *st, const char *run_id, const char *const *events,
+                         size_t n_events, size_t cap, const char *json, const char *summary);
+    /* Move a run written by an older key layout into the current one before
+     * it is resumed: 0 (moved, or nothing to move), -ENOENT.  NULL when the
+     * backend has had one layout. */
+    int (*run_upgrade)(sv_store *st, const char *run_id);
     /* Read a run record into *json (malloc'd). */
     int (*run_get)(sv_store *st, const char *run_id, char **json);
     /* The summaries of the live runs, newest created first, at most `max`;
@@ -103,6 +122,13 @@ struct sv_store {
     const sv_store_ops *ops;
     int64_t ttl_sec;
 };
+
+/* ops->run_step, or the same made of event_append and run_put. */
+int sv_store_step(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
+                  size_t cap, const char *json, const char *summary, int *cancelled);
+/* ops->run_step_post, else sv_store_step. */
+int sv_store_step_post(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
+                       size_t cap, const char *json, const char *summary);
 
 /* The embedded backend; `ttl_sec` > 0. */
 int sv_store_mem_new(int64_t ttl_sec, sv_store **out);

@@ -1,14 +1,16 @@
 /*
  * store_redis.c - the Redis store: shared by daemon instances and durable.
- * This file is the key layout and the operations; the connections are in
- * store_redis_conn.c.
+ * This file is the key layout and the operations; the connection and its
+ * pipeline are in store_redis_conn.c.
  *
- * Keys, all under "sv:" so the daemon can share a database with others:
- *   sv:run:{id}     string  the run record (JSON)
- *   sv:sum:{id}     string  its summary (JSON), what listings return
- *   sv:ev:{id}      list    its kept events, oldest first
- *   sv:evn:{id}     string  how many events were ever pushed (dropped = pushed - kept)
- *   sv:cancel:{id}  string  "1" once cancelling was asked for
+ * Keys, all under "sv:" so the daemon can share a database with others.  A
+ * run's keys share the hash tag {id}, so they sit in one Redis Cluster slot
+ * and every per-run script touches one slot:
+ *   sv:{id}         hash    rec: the run record (JSON); sum: its summary (JSON),
+ *                           what listings return; evn: how many events were ever
+ *                           pushed (dropped = pushed - kept); cancel: "1" once
+ *                           cancelling was asked for
+ *   sv:{id}:ev      list    its kept events, oldest first
  *   sv:idem:{key}   string  an idempotency claim: the value that holds it
  *   sv:runs         zset    run ids scored by created_us (microseconds), for listing
  *   sv:queue        list    runnable run ids: pushed left, popped right
@@ -16,17 +18,18 @@
  *   sv:node:{node}  string  a node's heartbeat, expiring
  *   sv:owned:{node} set     the run ids a node executes
  *   sv:cancels:{db} channel each cancel_set publishes its run id (store_redis_sub.c)
+ * Runs written by the layout before this one (sv:run:ID, sv:sum:ID, sv:ev:ID,
+ * sv:evn:ID, sv:cancel:ID: five keys, no hash tag) are still read, listed and
+ * cancelled; run_upgrade moves one into this layout (recover.c calls it
+ * before resuming a run), see docs/operations.md "Upgrading".
  *
- * As in store_mem, every write to a run gives its record, summary, events,
- * counter and flag another TTL and reads give none, so a run lives and dies
- * as one.  The writes that must first see the record exist (create, put,
- * event, cancel) are short Lua scripts: MULTI/EXEC cannot make a command
- * depend on another's answer, and without that an event for an expired run
- * would leave a list behind, or a re-created id would inherit the old run's
- * events or summary.  Scripts run by EVAL (Redis caches them by digest), so a
- * restarted server needs no reloading.  The run scripts touch only the keys
- * they are given; the listing script reads summaries (and, for the ids
- * without one, records) by name, which is fine outside Redis Cluster.
+ * As in store_mem, every write to a run gives its keys another TTL and reads
+ * give none, so a run lives and dies as one.  The writes that must first see
+ * the run exist (create, step, cancel) are short Lua scripts, sent by
+ * EVALSHA (the pipe loads them on every connection, store_redis_conn.c; a
+ * waited call whose script is missing sends it by EVAL).  A node's writes
+ * after it ends are one script (run_step): its events, the checkpoint, the
+ * summary, and the cancel flag's answer.
  *
  * The index is pruned on each create of the entries created more than a TTL
  * before the new run, and of expired ids by each listing that meets them, so
@@ -43,6 +46,7 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <limits.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,61 +56,93 @@
 /* created_us - ttl in microseconds must not overflow. */
 #define SV_REDIS_MAX_TTL (INT64_MAX / 1000000)
 
-/* The five keys of a run, as one EVAL key list, and their arguments. */
-#define SV_RUN_KEY_NAMES "sv:run:%b sv:ev:%b sv:evn:%b sv:cancel:%b sv:sum:%b"
-#define SV_RUN_KEYS "5 " SV_RUN_KEY_NAMES
-#define SV_RUN_KEY_ARGS(id, n) (id), (n), (id), (n), (id), (n), (id), (n), (id), (n)
-/* A write gives the events, counter, flag and summary (KEYS[2..5]) the TTL
- * (ARGV[1]). */
-#define SV_LUA_TOUCH "for i = 2, 5 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end\n"
+/* Longest run id a key is made of (run ids are 35 characters). */
+#define SV_REDIS_ID_MAX 128
+/* A run's two keys, as an EVAL key list. */
+#define SV_RUN_KEYS "2 sv:{%b} sv:{%b}:ev"
+#define SV_RUN_KEY_ARGS(id, n) (id), (n), (id), (n)
+/* The previous layout's five keys, for reading old runs. */
+#define SV_OLD_KEYS "5 sv:run:%b sv:ev:%b sv:evn:%b sv:cancel:%b sv:sum:%b"
+#define SV_OLD_KEY_ARGS(id, n) (id), (n), (id), (n), (id), (n), (id), (n), (id), (n)
 
-/* ARGV: ttl, json, summary, created_us, prune cutoff, id; KEYS[6] = sv:runs.
- * The old keys deleted: an expired id starts with nothing of its previous
- * run. */
-static const char lua_create[] =
-    "if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[1]) then return 0 end\n"
-    "redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])\n"
-    "redis.call('SET', KEYS[5], ARGV[3], 'EX', ARGV[1])\n"
-    "redis.call('ZADD', KEYS[6], ARGV[4], ARGV[6])\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[5])\n"
-    "return 1\n";
-/* ARGV: ttl, json[, summary]: without one, the summary stays as it is. */
-/* Answers 0 (no record), 1, or 2 when the run's cancel flag is set. */
-static const char lua_put[] =
-    "if not redis.call('SET', KEYS[1], ARGV[2], 'XX', 'EX', ARGV[1]) then return 0 end\n"
-    "if ARGV[3] then redis.call('SET', KEYS[5], ARGV[3]) end\n" SV_LUA_TOUCH
-    "return 1 + redis.call('EXISTS', KEYS[4])\n";
-/* ARGV: ttl, json, -cap.  EXPIRE answers 0 for a missing record: the test
- * and the refresh in one command. */
-static const char lua_event[] = "if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-                                "redis.call('RPUSH', KEYS[2], ARGV[2])\n"
-                                "redis.call('LTRIM', KEYS[2], ARGV[3], -1)\n"
-                                "redis.call('INCR', KEYS[3])\n" SV_LUA_TOUCH "return 1\n";
-/* ARGV: ttl. */
-/* ARGV[2], ARGV[3]: the cancels channel and the run id, published so that
- * the instance running the run hears of it at once. */
-static const char lua_cancel[] =
+/* KEYS: the run's two, sv:runs; ARGV: ttl, json, summary, created_us, prune
+ * cutoff, id.  The old events deleted: an expired id starts with nothing of
+ * its previous run. */
+static const char lua_create[] = "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+                                 "redis.call('DEL', KEYS[2])\n"
+                                 "redis.call('HSET', KEYS[1], 'rec', ARGV[2], 'sum', ARGV[3])\n"
+                                 "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+                                 "redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])\n"
+                                 "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[5])\n"
+                                 "return 1\n";
+/*
+ * One write of a run: append events (ARGV[5..]), keep the newest -ARGV[2],
+ * replace the record (ARGV[3]) and the summary (ARGV[4]) unless empty, give
+ * both keys the TTL (ARGV[1]).  Answers 0 (no run), 1, or 2 when the run's
+ * cancel flag is set.
+ */
+static const char lua_step[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "if #ARGV > 4 then\n"
+    "  redis.call('RPUSH', KEYS[2], unpack(ARGV, 5))\n"
+    "  redis.call('LTRIM', KEYS[2], ARGV[2], -1)\n"
+    "  redis.call('HINCRBY', KEYS[1], 'evn', #ARGV - 4)\n"
+    "end\n"
+    "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'rec', ARGV[3]) end\n"
+    "if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'sum', ARGV[4]) end\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+    "redis.call('EXPIRE', KEYS[2], ARGV[1])\n"
+    "return 1 + redis.call('HEXISTS', KEYS[1], 'cancel')\n";
+/* ARGV: ttl, the cancels channel, the run id (published so that the
+ * instance running the run hears of it at once). */
+static const char lua_cancel[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+                                 "redis.call('HSET', KEYS[1], 'cancel', '1')\n"
+                                 "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+                                 "redis.call('EXPIRE', KEYS[2], ARGV[1])\n"
+                                 "redis.call('PUBLISH', ARGV[2], ARGV[3])\n"
+                                 "return 1\n";
+/* The same on a run of the previous layout (SV_OLD_KEYS). */
+static const char lua_cancel_old[] =
     "if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-    "redis.call('SET', KEYS[4], '1')\n" SV_LUA_TOUCH "redis.call('PUBLISH', ARGV[2], ARGV[3])\n"
+    "redis.call('SET', KEYS[4], '1')\n"
+    "for i = 2, 5 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end\n"
+    "redis.call('PUBLISH', ARGV[2], ARGV[3])\n"
+    "return 1\n";
+/* SV_OLD_KEYS, then the run's two new keys; ARGV: ttl.  Moves a run of the
+ * previous layout into this one: 1 (moved, or already there), 0 (no run). */
+static const char lua_upgrade[] =
+    "if redis.call('EXISTS', KEYS[6]) == 1 then return 1 end\n"
+    "local rec = redis.call('GET', KEYS[1])\n"
+    "if not rec then return 0 end\n"
+    "redis.call('HSET', KEYS[6], 'rec', rec)\n"
+    "local sum = redis.call('GET', KEYS[5])\n"
+    "if sum then redis.call('HSET', KEYS[6], 'sum', sum) end\n"
+    "local evn = redis.call('GET', KEYS[3])\n"
+    "if evn then redis.call('HSET', KEYS[6], 'evn', evn) end\n"
+    "if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HSET', KEYS[6], 'cancel', '1') end\n"
+    "if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[7]) end\n"
+    "redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])\n"
+    "redis.call('EXPIRE', KEYS[6], ARGV[1])\n"
+    "redis.call('EXPIRE', KEYS[7], ARGV[1])\n"
     "return 1\n";
 /*
  * KEYS[1] = sv:runs; ARGV: max.  The summaries, newest first, in batches of
- * at most 256 ids (one MGET each).  An id without a summary is unindexed
- * when its record has expired too, so `max` live summaries come back when
- * there are; one whose record is still there (written by a daemon from
- * before summaries) is skipped but kept: its next write with a summary lists
- * it again.
+ * at most 256 ids.  An id without a summary is unindexed when its run has
+ * expired too, so `max` live summaries come back when there are; one whose
+ * record is still there (written by a daemon from before summaries) is
+ * skipped but kept: its next write with a summary lists it again.  Runs of
+ * the previous layout are read from their own keys.
  */
 static const char lua_list[] =
     "local max, out, gone, pos = tonumber(ARGV[1]), {}, {}, 0\n"
     "while #out < max do\n"
     "  local ids = redis.call('ZREVRANGE', KEYS[1], pos, pos + math.min(256, max - #out) - 1)\n"
     "  if #ids == 0 then break end\n"
-    "  local keys = {}\n"
-    "  for i, id in ipairs(ids) do keys[i] = 'sv:sum:' .. id end\n"
-    "  for i, s in ipairs(redis.call('MGET', unpack(keys))) do\n"
+    "  for _, id in ipairs(ids) do\n"
+    "    local h = 'sv:{' .. id .. '}'\n"
+    "    local s = redis.call('HGET', h, 'sum') or redis.call('GET', 'sv:sum:' .. id)\n"
     "    if s then out[#out + 1] = s\n"
-    "    elseif redis.call('EXISTS', 'sv:run:' .. ids[i]) == 0 then gone[#gone + 1] = ids[i] end\n"
+    "    elseif redis.call('EXISTS', h, 'sv:run:' .. id) == 0 then gone[#gone + 1] = id end\n"
     "  end\n"
     "  pos = pos + #ids\n"
     "end\n"
@@ -114,6 +150,143 @@ static const char lua_list[] =
     "  redis.call('ZREM', KEYS[1], unpack(gone, i, math.min(i + 255, #gone)))\n"
     "end\n"
     "return out\n";
+
+/* The scripts sent by EVALSHA, with their digests (made at start-up). */
+enum { SC_CREATE, SC_STEP, SC_CANCEL, SC_LIST, SC_N };
+static const char *const g_scripts[SC_N] = {lua_create, lua_step, lua_cancel, lua_list};
+static char g_sha[SC_N][41];
+static pthread_once_t g_sha_once = PTHREAD_ONCE_INIT;
+
+static void sha_init(void)
+{
+    for (int i = 0; i < SC_N; i++) {
+        unsigned char d[SHA_DIGEST_LENGTH];
+        SHA1((const unsigned char *)g_scripts[i], strlen(g_scripts[i]), d);
+        for (int j = 0; j < SHA_DIGEST_LENGTH; j++)
+            snprintf(&g_sha[i][2 * j], 3, "%02x", d[j]);
+    }
+}
+
+/* A command as an argument vector (redisFormatCommandArgv), room for the
+ * numbers and key names it is built from. */
+typedef struct rd_args {
+    int n, cap;
+    const char **v;
+    size_t *len;
+    char keys[2][SV_REDIS_ID_MAX + 16];
+    char nums[3][24];
+    int failed;
+} rd_args;
+
+static void arg_add(rd_args *a, const char *s, size_t len)
+{
+    if (a->n == a->cap) {
+        int cap = a->cap ? a->cap * 2 : 16;
+        const char **v = realloc(a->v, (size_t)cap * sizeof *v);
+        size_t *l = v ? realloc(a->len, (size_t)cap * sizeof *l) : NULL;
+        if (v)
+            a->v = v;
+        if (!v || !l) {
+            a->failed = 1;
+            return;
+        }
+        a->len = l;
+        a->cap = cap;
+    }
+    a->v[a->n] = s;
+    a->len[a->n++] = len;
+}
+
+static void arg_str(rd_args *a, const char *s)
+{
+    arg_add(a, s, strlen(s));
+}
+
+static void arg_num(rd_args *a, int slot, long long v)
+{
+    int n = snprintf(a->nums[slot], sizeof a->nums[slot], "%lld", v);
+    arg_add(a, a->nums[slot], (size_t)n);
+}
+
+/* EVALSHA <digest> 2 sv:{id} sv:{id}:ev, ready for the script's arguments. */
+static void args_run(rd_args *a, int which, const char *run_id)
+{
+    pthread_once(&g_sha_once, sha_init);
+    memset(a, 0, sizeof *a);
+    arg_str(a, "EVALSHA");
+    arg_str(a, g_sha[which]);
+    arg_str(a, "2");
+    snprintf(a->keys[0], sizeof a->keys[0], "sv:{%s}", run_id);
+    snprintf(a->keys[1], sizeof a->keys[1], "sv:{%s}:ev", run_id);
+    arg_str(a, a->keys[0]);
+    arg_str(a, a->keys[1]);
+}
+
+static void args_free(rd_args *a)
+{
+    free(a->v);
+    free(a->len);
+}
+
+/* Run a script by its digest, and by its text when the server lacks it (a
+ * restart since this connection loaded it, a SCRIPT FLUSH).  The reply in
+ * *r (caller frees).  Frees a. */
+static int rd_script(struct sv_redis *rs, int which, rd_args *a, redisReply **r)
+{
+    int rc = -ENOMEM;
+    *r = NULL;
+    for (int pass = 0; pass < 2 && !a->failed; pass++) {
+        char *cmd = NULL;
+        long long len = redisFormatCommandArgv(&cmd, a->n, a->v, a->len);
+        if (len < 0) {
+            rc = -ENOMEM;
+            break;
+        }
+        rc = sv_redis_exec(rs, cmd, (size_t)len, 1, r);
+        free(cmd);
+        if (rc == 0 || !*r || (*r)->type != REDIS_REPLY_ERROR ||
+            strncmp((*r)->str, "NOSCRIPT", 8) != 0)
+            break;
+        freeReplyObject(*r);
+        *r = NULL;
+        a->v[0] = "EVAL";
+        a->len[0] = 4;
+        a->v[1] = g_scripts[which];
+        a->len[1] = strlen(g_scripts[which]);
+    }
+    if (rc < 0) {
+        freeReplyObject(*r);
+        *r = NULL;
+    }
+    args_free(a);
+    return rc;
+}
+
+/* The same answering a count: 0 if positive, -ENOENT if 0; *n (may be NULL)
+ * gets the count. */
+static int rd_script01(struct sv_redis *rs, int which, rd_args *a, long long *n)
+{
+    redisReply *r = NULL;
+    int rc = rd_script(rs, which, a, &r);
+    if (rc == 0)
+        rc = r->type != REDIS_REPLY_INTEGER ? -EIO : r->integer > 0 ? 0 : -ENOENT;
+    if (rc == 0 && n)
+        *n = r->integer;
+    freeReplyObject(r);
+    return rc;
+}
+
+/* Send a script by its digest without waiting (the pipe loads every script
+ * on each connection it makes).  Frees a. */
+static int rd_script_post(struct sv_redis *rs, rd_args *a)
+{
+    char *cmd = NULL;
+    long long len = a->failed ? -1 : redisFormatCommandArgv(&cmd, a->n, a->v, a->len);
+    args_free(a);
+    if (len < 0)
+        return -ENOMEM;
+    return sv_redis_post(rs, cmd, (size_t)len, 1);
+}
 
 /* ---- the backend table ---- */
 
@@ -134,72 +307,113 @@ static int rd_ping(sv_store *st)
 static int rd_run_create(sv_store *st, const char *run_id, const char *json, const char *summary,
                          int64_t created_us)
 {
-    if (!st || !run_id || !json || !summary)
+    rd_args a;
+    if (!st || !run_id || !json || !summary || strlen(run_id) > SV_REDIS_ID_MAX)
         return -EINVAL;
     int64_t ttl_us = st->ttl_sec * 1000000;
     int64_t cutoff = created_us < INT64_MIN + ttl_us ? INT64_MIN : created_us - ttl_us;
-    size_t n = strlen(run_id);
-    int rc = sv_redis_call01(st, "EVAL %s 6 " SV_RUN_KEY_NAMES " sv:runs %lld %b %b %lld %lld %b",
-                             lua_create, SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json,
-                             strlen(json), summary, strlen(summary), (long long)created_us,
-                             (long long)cutoff, run_id, n);
+    args_run(&a, SC_CREATE, run_id);
+    a.v[2] = "3";
+    arg_str(&a, "sv:runs");
+    arg_num(&a, 0, st->ttl_sec);
+    arg_str(&a, json);
+    arg_str(&a, summary);
+    arg_num(&a, 1, created_us);
+    arg_num(&a, 2, cutoff);
+    arg_str(&a, run_id);
+    int rc = rd_script01((struct sv_redis *)st, SC_CREATE, &a, NULL);
     return rc == -ENOENT ? -EEXIST : rc;
+}
+
+/* The arguments of one step write: events, record, summary (each optional). */
+static void args_step(rd_args *a, sv_store *st, const char *run_id, const char *const *events,
+                      size_t n_events, size_t cap, const char *json, const char *summary)
+{
+    args_run(a, SC_STEP, run_id);
+    arg_num(a, 0, st->ttl_sec);
+    /* LTRIM from -cap keeps the newest cap. */
+    arg_num(a, 1, cap > (size_t)LLONG_MAX ? -LLONG_MAX : -(long long)cap);
+    arg_str(a, json ? json : "");
+    arg_str(a, summary ? summary : "");
+    for (size_t i = 0; i < n_events; i++)
+        arg_str(a, events[i]);
+}
+
+static int rd_run_step(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
+                       size_t cap, const char *json, const char *summary, int *cancelled)
+{
+    rd_args a;
+    long long n = 0;
+    if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || (n_events && !events) || cap == 0)
+        return -EINVAL;
+    args_step(&a, st, run_id, events, n_events, cap, json, summary);
+    int rc = rd_script01((struct sv_redis *)st, SC_STEP, &a, &n);
+    if (rc == 0 && cancelled)
+        *cancelled = n > 1;
+    return rc;
+}
+
+static int rd_run_step_post(sv_store *st, const char *run_id, const char *const *events,
+                            size_t n_events, size_t cap, const char *json, const char *summary)
+{
+    rd_args a;
+    if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || (n_events && !events) || cap == 0)
+        return -EINVAL;
+    args_step(&a, st, run_id, events, n_events, cap, json, summary);
+    return rd_script_post((struct sv_redis *)st, &a);
 }
 
 static int rd_run_put(sv_store *st, const char *run_id, const char *json, const char *summary,
                       int *cancelled)
 {
-    redisReply *r = NULL;
-    int rc;
-    if (!st || !run_id || !json)
+    if (!json)
         return -EINVAL;
-    size_t n = strlen(run_id);
-    struct sv_redis *rs = (struct sv_redis *)st;
-    if (!summary)
-        rc = sv_redis_call(rs, &r, "EVAL %s " SV_RUN_KEYS " %lld %b", lua_put,
-                           SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json, strlen(json));
-    else
-        rc = sv_redis_call(rs, &r, "EVAL %s " SV_RUN_KEYS " %lld %b %b", lua_put,
-                           SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json, strlen(json),
-                           summary, strlen(summary));
-    if (rc == 0)
-        rc = r->type != REDIS_REPLY_INTEGER ? -EIO : r->integer > 0 ? 0 : -ENOENT;
-    if (rc == 0 && cancelled)
-        *cancelled = r->integer > 1;
-    freeReplyObject(r);
-    return rc;
+    return rd_run_step(st, run_id, NULL, 0, 1, json, summary, cancelled);
 }
 
 static int rd_run_get(sv_store *st, const char *run_id, char **json)
 {
     if (!st || !run_id || !json)
         return -EINVAL;
-    return sv_redis_call_str(st, json, "GET sv:run:%b", run_id, strlen(run_id));
+    size_t n = strlen(run_id);
+    int rc = sv_redis_call_str(st, json, "HGET sv:{%b} rec", run_id, n);
+    if (rc == -ENOENT) /* a run of the previous layout? */
+        rc = sv_redis_call_str(st, json, "GET sv:run:%b", run_id, n);
+    return rc;
 }
 
 static int rd_run_summaries(sv_store *st, size_t max, sv_strvec *summaries)
 {
+    redisReply *r = NULL;
+    rd_args a;
+    char num[24];
     if (!st || !summaries)
         return -EINVAL;
-    if (max == 0) {
-        summaries->v = NULL;
-        summaries->n = 0;
+    summaries->v = NULL;
+    summaries->n = 0;
+    if (max == 0)
         return 0;
-    }
-    return sv_redis_call_vec(st, summaries, "EVAL %s 1 sv:runs %llu", lua_list,
-                             (unsigned long long)max);
+    pthread_once(&g_sha_once, sha_init);
+    memset(&a, 0, sizeof a);
+    arg_str(&a, "EVALSHA");
+    arg_str(&a, g_sha[SC_LIST]);
+    arg_str(&a, "1");
+    arg_str(&a, "sv:runs");
+    snprintf(num, sizeof num, "%llu", (unsigned long long)max);
+    arg_str(&a, num);
+    int rc = rd_script((struct sv_redis *)st, SC_LIST, &a, &r);
+    if (rc == 0)
+        rc = sv_redis_reply_strvec(r, summaries);
+    freeReplyObject(r);
+    return rc;
 }
 
 static int rd_event_append(sv_store *st, const char *run_id, const char *json, size_t cap)
 {
-    if (!st || !run_id || !json || cap == 0)
+    if (!json)
         return -EINVAL;
-    /* LTRIM from -cap keeps the newest cap. */
-    long long keep_from = cap > (size_t)LLONG_MAX ? -LLONG_MAX : -(long long)cap;
-    size_t n = strlen(run_id);
-    return sv_redis_call01(st, "EVAL %s " SV_RUN_KEYS " %lld %b %lld", lua_event,
-                           SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, json, strlen(json),
-                           keep_from);
+    const char *ev[1] = {json};
+    return rd_run_step(st, run_id, ev, 1, cap, NULL, NULL, NULL);
 }
 
 /* A counter's decimal text. */
@@ -211,20 +425,13 @@ static int parse_count(const char *s, uint64_t *out)
     return errno || end == s || *end || *s == '-' ? -EIO : 0;
 }
 
-static int rd_events_get(sv_store *st, const char *run_id, sv_strvec *events, uint64_t *dropped)
+/* Events and counter of one layout, in one transaction so they agree. */
+static int events_of(sv_store *st, const char *run_id, const char *const *cmds, sv_strvec *events,
+                     uint64_t *dropped)
 {
-    /* In one transaction, so the counter and the list agree. */
-    static const char *const cmds[] = {"EXISTS sv:run:%b", "LRANGE sv:ev:%b 0 -1", "GET sv:evn:%b"};
     redisReply *x = NULL, **a;
     uint64_t pushed = 0;
-    int rc;
-
-    if (!st || !run_id || !events || !dropped)
-        return -EINVAL;
-    events->v = NULL;
-    events->n = 0;
-    *dropped = 0;
-    rc = sv_redis_multi((struct sv_redis *)st, run_id, cmds, 3, &x);
+    int rc = sv_redis_multi((struct sv_redis *)st, run_id, cmds, 3, &x);
     if (rc < 0)
         return rc;
     a = x->element;
@@ -244,27 +451,43 @@ static int rd_events_get(sv_store *st, const char *run_id, sv_strvec *events, ui
     return rc;
 }
 
+static int rd_events_get(sv_store *st, const char *run_id, sv_strvec *events, uint64_t *dropped)
+{
+    static const char *const cmds[] = {"EXISTS sv:{%b}", "LRANGE sv:{%b}:ev 0 -1",
+                                       "HGET sv:{%b} evn"};
+    static const char *const old[] = {"EXISTS sv:run:%b", "LRANGE sv:ev:%b 0 -1", "GET sv:evn:%b"};
+    if (!st || !run_id || !events || !dropped)
+        return -EINVAL;
+    events->v = NULL;
+    events->n = 0;
+    *dropped = 0;
+    int rc = events_of(st, run_id, cmds, events, dropped);
+    return rc == -ENOENT ? events_of(st, run_id, old, events, dropped) : rc;
+}
+
 static int rd_cancel_set(sv_store *st, const char *run_id)
 {
-    if (!st || !run_id)
+    rd_args a;
+    if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX)
         return -EINVAL;
     size_t n = strlen(run_id);
     struct sv_redis *rs = (struct sv_redis *)st;
-    return sv_redis_call01(st, "EVAL %s " SV_RUN_KEYS " %lld %s %b", lua_cancel,
-                           SV_RUN_KEY_ARGS(run_id, n), (long long)st->ttl_sec, rs->channel, run_id,
-                           n);
+    args_run(&a, SC_CANCEL, run_id);
+    arg_num(&a, 0, st->ttl_sec);
+    arg_str(&a, rs->channel);
+    arg_str(&a, run_id);
+    int rc = rd_script01(rs, SC_CANCEL, &a, NULL);
+    if (rc == -ENOENT) /* a run of the previous layout? */
+        rc = sv_redis_call01(st, "EVAL %s " SV_OLD_KEYS " %lld %s %b", lua_cancel_old,
+                             SV_OLD_KEY_ARGS(run_id, n), (long long)st->ttl_sec, rs->channel,
+                             run_id, n);
+    return rc;
 }
 
-static int rd_cancel_get(sv_store *st, const char *run_id, int *flag)
+static int flag_of(sv_store *st, const char *run_id, const char *const *cmds, int *flag)
 {
-    static const char *const cmds[] = {"EXISTS sv:run:%b", "EXISTS sv:cancel:%b"};
     redisReply *x = NULL, **a;
-    int rc;
-
-    if (!st || !run_id || !flag)
-        return -EINVAL;
-    *flag = 0;
-    rc = sv_redis_multi((struct sv_redis *)st, run_id, cmds, 2, &x);
+    int rc = sv_redis_multi((struct sv_redis *)st, run_id, cmds, 2, &x);
     if (rc < 0)
         return rc;
     a = x->element;
@@ -278,27 +501,47 @@ static int rd_cancel_get(sv_store *st, const char *run_id, int *flag)
     return rc;
 }
 
+static int rd_cancel_get(sv_store *st, const char *run_id, int *flag)
+{
+    static const char *const cmds[] = {"EXISTS sv:{%b}", "HEXISTS sv:{%b} cancel"};
+    static const char *const old[] = {"EXISTS sv:run:%b", "EXISTS sv:cancel:%b"};
+    if (!st || !run_id || !flag)
+        return -EINVAL;
+    *flag = 0;
+    int rc = flag_of(st, run_id, cmds, flag);
+    return rc == -ENOENT ? flag_of(st, run_id, old, flag) : rc;
+}
+
+static int rd_run_upgrade(sv_store *st, const char *run_id)
+{
+    if (!st || !run_id)
+        return -EINVAL;
+    size_t n = strlen(run_id);
+    return sv_redis_call01(st,
+                           "EVAL %s 7 sv:run:%b sv:ev:%b sv:evn:%b sv:cancel:%b sv:sum:%b "
+                           "sv:{%b} sv:{%b}:ev %lld",
+                           lua_upgrade, SV_OLD_KEY_ARGS(run_id, n), run_id, n, run_id, n,
+                           (long long)st->ttl_sec);
+}
+
 static int rd_idem_claim(sv_store *st, const char *key, const char *value, char **existing)
 {
-    redisContext *c;
     redisReply *x = NULL, **a;
+    struct sv_redis_buf b = {0};
     int rc;
 
     if (!st || !key || !value || !existing)
         return -EINVAL;
     *existing = NULL;
-    rc = sv_redis_conn_get((struct sv_redis *)st, &c);
-    if (rc < 0)
-        return rc;
     /* SET NX and GET in one transaction: when the claim is taken, the GET
      * sees the value that holds it, so there is no window to retry over. */
     size_t n = strlen(key);
-    redisAppendCommand(c, "MULTI");
-    redisAppendCommand(c, "SET sv:idem:%b %b NX EX %lld", key, n, value, strlen(value),
-                       (long long)st->ttl_sec);
-    redisAppendCommand(c, "GET sv:idem:%b", key, n);
-    redisAppendCommand(c, "EXEC");
-    rc = sv_redis_finish((struct sv_redis *)st, c, 4, &x);
+    sv_redis_buf_add(&b, "MULTI");
+    sv_redis_buf_add(&b, "SET sv:idem:%b %b NX EX %lld", key, n, value, strlen(value),
+                     (long long)st->ttl_sec);
+    sv_redis_buf_add(&b, "GET sv:idem:%b", key, n);
+    sv_redis_buf_add(&b, "EXEC");
+    rc = sv_redis_buf_exec((struct sv_redis *)st, &b, &x);
     if (rc < 0)
         goto out;
     a = x->type == REDIS_REPLY_ARRAY && x->elements == 2 ? x->element : NULL;
@@ -430,14 +673,14 @@ static void rd_destroy(sv_store *st)
     if (!rs)
         return;
     sv_redis_sub_stop(rs->sub);
-    while (rs->n_idle > 0)
-        redisFree(rs->idle[--rs->n_idle]);
+    sv_redis_pipe_stop(rs);
+    if (rs->conn) /* the pipe never started */
+        redisFree(rs->conn);
     if (rs->password)
         explicit_bzero(rs->password, strlen(rs->password));
     free(rs->password);
     free(rs->host);
     free(rs->path);
-    pthread_cond_destroy(&rs->cond);
     pthread_mutex_destroy(&rs->lock);
     free(rs);
 }
@@ -448,6 +691,9 @@ static const sv_store_ops redis_ops = {
     .ping = rd_ping,
     .run_create = rd_run_create,
     .run_put = rd_run_put,
+    .run_step = rd_run_step,
+    .run_step_post = rd_run_step_post,
+    .run_upgrade = rd_run_upgrade,
     .run_get = rd_run_get,
     .run_summaries = rd_run_summaries,
     .event_append = rd_event_append,
@@ -485,7 +731,6 @@ int sv_store_redis_new(const char *url, int64_t ttl_sec, char *err, size_t errle
         return -ENOMEM;
     /* Ready for rd_destroy before anything can fail. */
     pthread_mutex_init(&rs->lock, NULL);
-    pthread_cond_init(&rs->cond, NULL);
     rs->base.ops = &redis_ops;
     rs->base.ttl_sec = ttl_sec;
     rc = sv_redis_url_parse(rs, url, err, errlen);
@@ -499,8 +744,13 @@ int sv_store_redis_new(const char *url, int64_t ttl_sec, char *err, size_t errle
         rc = -EIO;
         goto out;
     }
-    rs->idle[rs->n_idle++] = c;
-    rs->n_open = 1;
+    rs->conn = c;
+    pthread_once(&g_sha_once, sha_init);
+    rs->scripts = g_scripts;
+    rs->n_scripts = SC_N;
+    rc = sv_redis_pipe_start(rs);
+    if (rc < 0)
+        goto out;
     *out = &rs->base;
 out:
     if (rc < 0)

@@ -1,15 +1,25 @@
 /*
- * store_redis_conn.c - the Redis store's connections: REDIS_URL, the pool,
- * and one round trip per call.
+ * store_redis_conn.c - the Redis store's connection: REDIS_URL, and the
+ * pipeline every call goes through.
  *
- * Connections come from a small pool, made lazily: any thread may call in, and
- * a hiredis context is one thread's at a time.  A connection that failed is
- * closed together with the idle ones (a restarted server left them all dead),
- * so after an outage one call fails with -EIO and the next connects afresh.
- * Each call is one round trip.  SIGPIPE must be ignored (main.c does).
+ * One connection, owned by one thread (the pipe).  Callers format their
+ * commands (RESP text) and queue them; the pipe takes everything queued,
+ * writes it in one go, reads the replies in order and hands each caller its
+ * own.  So the writes of every run that reached a checkpoint while the last
+ * flush was on the wire share the next flush (group commit), and Redis sees
+ * few large writes instead of many small ones.  A caller's commands are
+ * contiguous on the wire, so MULTI ... EXEC keeps its meaning.  A caller
+ * waiting for its replies gives its CPU slot away (pool.h).  Commands posted
+ * without waiting (an event a follower should see at once) are written in
+ * the same order as the rest, so a later waited write lands after them.
+ *
+ * A connection that failed is closed; the calls of that flush fail with
+ * -EIO, and the next flush connects afresh.  SIGPIPE must be ignored
+ * (main.c does).
  */
 #include "store_redis_conn.h"
 #include "log.h"
+#include "pool.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -154,110 +164,291 @@ out:
     return c;
 }
 
-/* A connection of the pool, made if none is idle and there is room. */
-int sv_redis_conn_get(struct sv_redis *rs, redisContext **out)
+/* One caller's commands and, when it waits, their replies. */
+struct sv_redis_req {
+    char *cmd; /* formatted commands, back to back */
+    size_t len, n;
+    redisReply **replies; /* n of them, when waited for; NULL: posted */
+    int rc;
+    int done;
+    pthread_cond_t *cond; /* the waiter's */
+    struct sv_redis_req *next;
+};
+
+static void set_down(struct sv_redis *rs, int down, const char *why)
+{
+    pthread_mutex_lock(&rs->lock);
+    int was = rs->down;
+    rs->down = down;
+    pthread_mutex_unlock(&rs->lock);
+    if (down && !was)
+        sv_logf(SV_LEVEL_WARN, "%s; store calls fail until it answers", why);
+    else if (!down && was)
+        sv_logf(SV_LEVEL_INFO, "redis store at %s answers again", rs->where);
+}
+
+/* On the pipe thread: write a batch and read its replies. */
+static void flush_batch(struct sv_redis *rs, struct sv_redis_req *batch)
 {
     char err[512];
-    int was_down;
-
-    pthread_mutex_lock(&rs->lock);
-    while (rs->n_idle == 0 && rs->n_open >= SV_REDIS_POOL)
-        pthread_cond_wait(&rs->cond, &rs->lock);
-    if (rs->n_idle > 0) {
-        *out = rs->idle[--rs->n_idle];
-        pthread_mutex_unlock(&rs->lock);
-        return 0;
+    if (!rs->conn) {
+        rs->conn = sv_redis_conn_open(rs, err, sizeof err);
+        rs->conn_loaded = 0;
+        set_down(rs, !rs->conn, err);
     }
-    rs->n_open++; /* the slot is ours while we connect without the lock */
-    pthread_mutex_unlock(&rs->lock);
-
-    *out = sv_redis_conn_open(rs, err, sizeof err);
-    pthread_mutex_lock(&rs->lock);
-    was_down = rs->down;
-    rs->down = !*out;
-    if (!*out) {
-        rs->n_open--;
-        pthread_cond_signal(&rs->cond);
+    redisContext *c = rs->conn;
+    if (c && !rs->conn_loaded) {
+        /* Scripts go by digest (EVALSHA), and a posted write has nobody to
+         * resend one the server lacks: load them on every new connection. */
+        for (size_t i = 0; i < rs->n_scripts; i++)
+            redisAppendCommand(c, "SCRIPT LOAD %s", rs->scripts[i]);
+        int ok = 1;
+        for (size_t i = 0; i < rs->n_scripts; i++) {
+            redisReply *x = NULL;
+            if (redisGetReply(c, (void **)&x) != REDIS_OK || !x || x->type != REDIS_REPLY_STRING)
+                ok = 0;
+            freeReplyObject(x);
+            if (c->err)
+                break;
+        }
+        rs->conn_loaded = ok;
     }
-    pthread_mutex_unlock(&rs->lock);
-    if (!*out && !was_down)
-        sv_logf(SV_LEVEL_WARN, "%s; store calls fail until it answers", err);
-    else if (*out && was_down)
-        sv_logf(SV_LEVEL_INFO, "redis store at %s answers again", rs->where);
-    return *out ? 0 : -EIO;
-}
-
-/* Give a connection back.  One that failed is out of step with its server,
- * and the idle ones probably died with it: all are closed. */
-static void sv_redis_conn_put(struct sv_redis *rs, redisContext *c)
-{
-    redisContext *dead[SV_REDIS_POOL + 1];
-    size_t n = 0;
-    int was_down;
-
-    pthread_mutex_lock(&rs->lock);
-    if (!c->err) {
-        rs->idle[rs->n_idle++] = c;
-        pthread_cond_signal(&rs->cond);
-        pthread_mutex_unlock(&rs->lock);
-        return;
-    }
-    dead[n++] = c;
-    while (rs->n_idle > 0)
-        dead[n++] = rs->idle[--rs->n_idle];
-    rs->n_open -= n;
-    was_down = rs->down;
-    rs->down = 1;
-    pthread_cond_broadcast(&rs->cond);
-    pthread_mutex_unlock(&rs->lock);
-    if (!was_down)
-        sv_logf(SV_LEVEL_WARN, "redis store at %s: %s; store calls fail until it answers",
-                rs->where, c->errstr);
-    for (size_t i = 0; i < n; i++)
-        redisFree(dead[i]);
-}
-
-/* Read the replies to the n commands just appended on c, keep the last in
- * *last, and give c back.  -EIO when the connection failed or any reply is an
- * error; all n are read either way, so the stream stays in step. */
-int sv_redis_finish(struct sv_redis *rs, redisContext *c, size_t n, redisReply **last)
-{
-    redisReply *r = NULL;
-    int rc = 0;
-
-    *last = NULL;
-    for (size_t i = 0; i < n; i++) {
-        freeReplyObject(r);
-        r = NULL;
-        if (redisGetReply(c, (void **)&r) != REDIS_OK || !r) {
-            rc = -EIO;
+    for (struct sv_redis_req *r = batch; c && r; r = r->next)
+        if (redisAppendFormattedCommand(c, r->cmd, r->len) != REDIS_OK)
             break;
-        }
-        if (r->type == REDIS_REPLY_ERROR && rc == 0) {
-            sv_logf(SV_LEVEL_WARN, "redis store at %s answered: %s", rs->where, r->str);
-            rc = -EIO;
+    rs->flushes++;
+    for (struct sv_redis_req *r = batch; r; r = r->next) {
+        r->rc = 0;
+        for (size_t i = 0; i < r->n; i++) {
+            redisReply *x = NULL;
+            if (!c || c->err || redisGetReply(c, (void **)&x) != REDIS_OK || !x) {
+                r->rc = -EIO;
+                break;
+            }
+            if (x->type == REDIS_REPLY_ERROR && r->rc == 0) {
+                /* A script missing from the server's cache is the caller's
+                 * to handle (it sends the script itself): not worth a line. */
+                if (strncmp(x->str, "NOSCRIPT", 8) != 0)
+                    sv_logf(SV_LEVEL_WARN, "redis store at %s answered: %s", rs->where, x->str);
+                r->rc = -EIO;
+            }
+            if (r->replies)
+                r->replies[i] = x;
+            else
+                freeReplyObject(x);
         }
     }
-    sv_redis_conn_put(rs, c);
-    if (rc < 0)
-        freeReplyObject(r);
+    if (c && c->err) {
+        snprintf(err, sizeof err, "redis store at %s: %s", rs->where, c->errstr);
+        redisFree(c);
+        rs->conn = NULL;
+        set_down(rs, 1, err);
+    }
+}
+
+static void *pipe_main(void *arg)
+{
+    struct sv_redis *rs = arg;
+    pthread_mutex_lock(&rs->lock);
+    for (;;) {
+        while (!rs->q_head && !rs->stopping)
+            pthread_cond_wait(&rs->q_cond, &rs->lock);
+        if (!rs->q_head)
+            break; /* stopping, and nothing left to write */
+        struct sv_redis_req *batch = rs->q_head;
+        rs->q_head = rs->q_tail = NULL;
+        pthread_mutex_unlock(&rs->lock);
+        flush_batch(rs, batch);
+        pthread_mutex_lock(&rs->lock);
+        while (batch) {
+            struct sv_redis_req *r = batch;
+            batch = r->next;
+            if (r->cond) {
+                r->done = 1;
+                pthread_cond_signal(r->cond);
+            } else {
+                free(r->cmd);
+                free(r);
+            }
+        }
+    }
+    pthread_mutex_unlock(&rs->lock);
+    return NULL;
+}
+
+int sv_redis_pipe_start(struct sv_redis *rs)
+{
+    pthread_cond_init(&rs->q_cond, NULL);
+    int rc = -pthread_create(&rs->pipe, NULL, pipe_main, rs);
+    if (rc == 0)
+        rs->pipe_started = 1;
+    return rc;
+}
+
+void sv_redis_pipe_stop(struct sv_redis *rs)
+{
+    if (!rs->pipe_started)
+        return;
+    pthread_mutex_lock(&rs->lock);
+    rs->stopping = 1;
+    pthread_cond_signal(&rs->q_cond);
+    pthread_mutex_unlock(&rs->lock);
+    pthread_join(rs->pipe, NULL);
+    rs->pipe_started = 0;
+    if (rs->conn)
+        redisFree(rs->conn);
+    rs->conn = NULL;
+    pthread_cond_destroy(&rs->q_cond);
+}
+
+static void enqueue(struct sv_redis *rs, struct sv_redis_req *r)
+{
+    r->next = NULL;
+    if (rs->q_tail)
+        rs->q_tail->next = r;
     else
-        *last = r;
+        rs->q_head = r;
+    rs->q_tail = r;
+    pthread_cond_signal(&rs->q_cond);
+}
+
+int sv_redis_exec(struct sv_redis *rs, const char *cmd, size_t len, size_t n, redisReply **replies)
+{
+    pthread_cond_t cond;
+    struct sv_redis_req r = {.cmd = (char *)cmd, .len = len, .n = n, .replies = replies};
+    for (size_t i = 0; i < n; i++)
+        replies[i] = NULL;
+    if (!cmd)
+        return -ENOMEM;
+    pthread_cond_init(&cond, NULL);
+    r.cond = &cond;
+    /* The round trip holds no CPU slot: other runs execute meanwhile. */
+    sv_pool_block_begin(SV_POOL_WAIT_STORE);
+    pthread_mutex_lock(&rs->lock);
+    if (rs->stopping) {
+        r.rc = -EIO;
+        r.done = 1;
+    } else {
+        enqueue(rs, &r);
+    }
+    while (!r.done)
+        pthread_cond_wait(&cond, &rs->lock);
+    pthread_mutex_unlock(&rs->lock);
+    sv_pool_block_end();
+    pthread_cond_destroy(&cond);
+    /* After an error reply the caller may look at the replies (NOSCRIPT);
+     * after a short read there is nothing worth looking at. */
+    if (r.rc < 0 && n > 0 && !replies[n - 1]) {
+        for (size_t i = 0; i < n; i++) {
+            freeReplyObject(replies[i]);
+            replies[i] = NULL;
+        }
+    }
+    return r.rc;
+}
+
+int sv_redis_post(struct sv_redis *rs, char *cmd, size_t len, size_t n)
+{
+    struct sv_redis_req *r = cmd ? calloc(1, sizeof *r) : NULL;
+    if (!r) {
+        free(cmd);
+        return -ENOMEM;
+    }
+    r->cmd = cmd;
+    r->len = len;
+    r->n = n;
+    pthread_mutex_lock(&rs->lock);
+    int stopping = rs->stopping;
+    if (!stopping)
+        enqueue(rs, r);
+    pthread_mutex_unlock(&rs->lock);
+    if (stopping) {
+        free(cmd);
+        free(r);
+        return -EIO;
+    }
+    return 0;
+}
+
+int sv_redis_buf_add(struct sv_redis_buf *b, const char *fmt, ...)
+{
+    char *cmd = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    return sv_redis_buf_take(b, cmd, len);
+}
+
+int sv_redis_buf_take(struct sv_redis_buf *b, char *cmd, int len)
+{
+    if (len < 0 || !cmd || b->failed) {
+        free(cmd);
+        b->failed = 1;
+        return -ENOMEM;
+    }
+    if (b->len + (size_t)len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + (size_t)len + 1)
+            cap *= 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            free(cmd);
+            b->failed = 1;
+            return -ENOMEM;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, cmd, (size_t)len);
+    b->len += (size_t)len;
+    b->s[b->len] = '\0';
+    b->n++;
+    free(cmd);
+    return 0;
+}
+
+void sv_redis_buf_free(struct sv_redis_buf *b)
+{
+    free(b->s);
+    memset(b, 0, sizeof *b);
+}
+
+/* Send b's commands and wait; the last reply in *last (caller frees). */
+int sv_redis_buf_exec(struct sv_redis *rs, struct sv_redis_buf *b, redisReply **last)
+{
+    redisReply *one[8], **all = b->n <= 8 ? one : calloc(b->n, sizeof *all);
+    int rc = b->failed || !all ? -ENOMEM : sv_redis_exec(rs, b->s, b->len, b->n, all);
+    *last = NULL;
+    if (rc == 0) {
+        for (size_t i = 0; i + 1 < b->n; i++)
+            freeReplyObject(all[i]);
+        *last = all[b->n - 1];
+    } else if (all) {
+        for (size_t i = 0; i < b->n; i++)
+            freeReplyObject(all[i]);
+    }
+    if (all != one)
+        free(all);
+    sv_redis_buf_free(b);
     return rc;
 }
 
 /* One command in one round trip: its reply in *r (caller frees). */
 static int sv_redis_vcall(struct sv_redis *rs, redisReply **r, const char *fmt, va_list ap)
 {
-    redisContext *c;
-    int rc;
-
+    char *cmd = NULL;
+    int len = redisvFormatCommand(&cmd, fmt, ap);
     *r = NULL;
-    rc = sv_redis_conn_get(rs, &c);
-    if (rc < 0)
-        return rc;
-    redisvAppendCommand(c, fmt, ap); /* a failure sets c->err: the read fails */
-    return sv_redis_finish(rs, c, 1, r);
+    if (len < 0)
+        return -ENOMEM;
+    int rc = sv_redis_exec(rs, cmd, (size_t)len, 1, r);
+    free(cmd);
+    if (rc < 0) {
+        freeReplyObject(*r);
+        *r = NULL;
+    }
+    return rc;
 }
 
 int sv_redis_call(struct sv_redis *rs, redisReply **r, const char *fmt, ...)
@@ -350,17 +541,12 @@ int sv_redis_call_vec(sv_store *st, sv_strvec *out, const char *fmt, ...)
 int sv_redis_multi(struct sv_redis *rs, const char *key, const char *const *fmts, size_t k,
                    redisReply **x)
 {
-    redisContext *c;
-    int rc = sv_redis_conn_get(rs, &c);
-
-    *x = NULL;
-    if (rc < 0)
-        return rc;
-    redisAppendCommand(c, "MULTI");
+    struct sv_redis_buf b = {0};
+    sv_redis_buf_add(&b, "MULTI");
     for (size_t i = 0; i < k; i++)
-        redisAppendCommand(c, fmts[i], key, strlen(key));
-    redisAppendCommand(c, "EXEC");
-    rc = sv_redis_finish(rs, c, k + 2, x);
+        sv_redis_buf_add(&b, fmts[i], key, strlen(key));
+    sv_redis_buf_add(&b, "EXEC");
+    int rc = sv_redis_buf_exec(rs, &b, x);
     if (rc == 0 && ((*x)->type != REDIS_REPLY_ARRAY || (*x)->elements != k))
         rc = -EIO;
     if (rc < 0) {

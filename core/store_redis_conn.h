@@ -1,11 +1,12 @@
 /*
- * store_redis_conn.h - the Redis store's connections and round trips
+ * store_redis_conn.h - the Redis store's connection and round trips
  * (store_redis_conn.c), used by its key layout and operations
- * (store_redis.c).  Private to those two files.
+ * (store_redis.c).  Private to those files.
  *
- * Every call is one round trip on a connection taken from the pool and given
- * back; -EIO when the connection failed or Redis answered an error (logged),
- * -ENOMEM, or what each function says.
+ * Every call goes through one pipelined connection (the pipe): its commands
+ * are written together with those of every other caller waiting then, and
+ * its replies handed back; -EIO when the connection failed or Redis answered
+ * an error (logged), -ENOMEM, or what each function says.
  */
 #ifndef SV_STORE_REDIS_CONN_H
 #define SV_STORE_REDIS_CONN_H
@@ -14,10 +15,10 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store.h"
 
-#define SV_REDIS_POOL 8        /* connections at most; more threads wait */
 #define SV_REDIS_TIMEOUT_SEC 2 /* to connect, and for each round trip */
 #define SV_REDIS_DEFAULT_PORT 6379
 
@@ -25,11 +26,18 @@ struct sv_redis {
     sv_store base; /* first: the sv_store handed out converts back */
     char *host, *path, *password;
     int port, db;
-    char where[300]; /* host:port or socket path, for messages (never the password) */
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    redisContext *idle[SV_REDIS_POOL];
-    size_t n_idle, n_open;    /* n_open counts idle, busy and being made */
+    char where[300];       /* host:port or socket path, for messages (never the password) */
+    pthread_mutex_t lock;  /* the queue, down, stopping */
+    pthread_cond_t q_cond; /* work for the pipe */
+    pthread_t pipe;        /* the thread that owns conn */
+    int pipe_started;
+    int stopping;
+    redisContext *conn;                   /* the pipe's; NULL until (re)connected */
+    struct sv_redis_req *q_head, *q_tail; /* waiting for the next flush */
+    uint64_t flushes;                     /* batches written (the pipe's own count) */
+    const char *const *scripts;           /* loaded on each connection the pipe makes */
+    size_t n_scripts;
+    int conn_loaded;          /* conn has them */
     int down;                 /* the last connection failed: say so once */
     char channel[48];         /* pub/sub channel of cancels: sv:cancels:{db} */
     struct sv_redis_sub *sub; /* the cancel listener, or NULL */
@@ -49,11 +57,30 @@ int sv_redis_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 int sv_redis_url_parse(struct sv_redis *rs, const char *url, char *err, size_t errlen);
 /* A new connection, authenticated and on its database; NULL with err. */
 redisContext *sv_redis_conn_open(struct sv_redis *rs, char *err, size_t errlen);
-/* Take a connection from the pool (waits when all are busy). */
-int sv_redis_conn_get(struct sv_redis *rs, redisContext **out);
-/* Read the replies of the n commands appended on c, keep the last in *last
- * (caller frees), and give c back. */
-int sv_redis_finish(struct sv_redis *rs, redisContext *c, size_t n, redisReply **last);
+/* Start and stop the pipe thread (stop writes what is queued first). */
+int sv_redis_pipe_start(struct sv_redis *rs);
+void sv_redis_pipe_stop(struct sv_redis *rs);
+/* Send n formatted commands (cmd, len: RESP text) with the next flush and
+ * wait for their n replies (caller frees each; all NULL on a failure other
+ * than an error reply). */
+int sv_redis_exec(struct sv_redis *rs, const char *cmd, size_t len, size_t n, redisReply **replies);
+/* The same without waiting: cmd (malloc'd) is taken; replies are dropped,
+ * errors logged. */
+int sv_redis_post(struct sv_redis *rs, char *cmd, size_t len, size_t n);
+
+/* Commands formatted one after another, sent as one. */
+struct sv_redis_buf {
+    char *s;
+    size_t len, cap, n;
+    int failed; /* out of memory or a bad format: exec fails */
+};
+/* Append a command (hiredis format, as redisCommand). */
+int sv_redis_buf_add(struct sv_redis_buf *b, const char *fmt, ...);
+/* Append a formatted command; takes cmd (malloc'd, from redisFormatCommand*). */
+int sv_redis_buf_take(struct sv_redis_buf *b, char *cmd, int len);
+/* Send b (freed either way) and wait: the last reply in *last. */
+int sv_redis_buf_exec(struct sv_redis *rs, struct sv_redis_buf *b, redisReply **last);
+void sv_redis_buf_free(struct sv_redis_buf *b);
 /* One command: its reply in *r (caller frees). */
 int sv_redis_call(struct sv_redis *rs, redisReply **r, const char *fmt, ...);
 /* A command answering a count: 0 if positive, -ENOENT if 0. */

@@ -5,6 +5,12 @@
  * routers.
  */
 #include <CUnit/CUnit.h>
+#include <curl/curl.h>
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,11 +115,191 @@ static void test_retry_after_delays_nobody(void)
     th_proc_stop(&sim, 5000);
 }
 
+typedef struct poller {
+    int port;
+    const char *run_id;
+    atomic_int *stop;
+} poller;
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return size * n;
+}
+
+/* GET url with a timeout: the HTTP status, 0 when no answer came in time. */
+static long get_within(int port, const char *path, long timeout_ms)
+{
+    char url[256];
+    long code = 0;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    CURL *c = curl_easy_init();
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    return code;
+}
+
+static void *poll_run(void *arg)
+{
+    poller *p = arg;
+    char path[128];
+    snprintf(path, sizeof path, "/v1/runs/%s", p->run_id);
+    while (!atomic_load(p->stop))
+        get_within(p->port, path, 10000);
+    return NULL;
+}
+
+/* Redis frozen (SIGSTOP) while 4 clients poll a run: every request that
+ * needs the store waits, and /healthz, which does not, is still answered
+ * at once each time it is asked.  (On one HTTP thread that waits on Redis,
+ * it would queue behind the polls for their 2 s store timeouts.) */
+static void test_healthz_while_redis_frozen(void)
+{
+    th_proc redis, sim, d;
+    char url[96], id[64];
+    CU_ASSERT_FATAL(th_redis_start(&redis) == 0);
+    snprintf(url, sizeof url, "REDIS_URL=redis://127.0.0.1:%d/0", redis.port);
+    const char *plugins[] = {"test_wait", NULL};
+    const char *env[] = {url, NULL};
+    CU_ASSERT_FATAL(th_sim_start("tests/scenarios/engine_ok.json", NULL, &sim) == 0);
+    CU_ASSERT_FATAL(th_daemon_start(plugins, env, &sim, &d) == 0);
+    CU_ASSERT_EQUAL(th_start_run(d.port, "test_wait", "{\"waits\":1,\"delay_ms\":60000}", id), 202);
+    atomic_int stop;
+    atomic_init(&stop, 0);
+    poller p = {.port = d.port, .run_id = id, .stop = &stop};
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_FATAL(pthread_create(&th[i], NULL, poll_run, &p) == 0);
+    CU_ASSERT_EQUAL_FATAL(kill(redis.pid, SIGSTOP), 0);
+    int answered = 0;
+    for (int i = 0; i < 20; i++)
+        answered += get_within(d.port, "/healthz", 1500) == 200;
+    CU_ASSERT_EQUAL(answered, 20);
+    kill(redis.pid, SIGCONT);
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    /* Redis back: the store answers again, the run is there. */
+    json_object *v = NULL;
+    long long deadline = th_mono_ms() + 20000;
+    th_resp r = {0};
+    char path[128];
+    snprintf(path, sizeof path, "/v1/runs/%s", id);
+    while (th_mono_ms() < deadline) {
+        th_resp_free(&r);
+        if (th_http("GET", d.port, path, NULL, NULL, &r) == 0 && r.status == 200)
+            break;
+        th_poll_pause();
+    }
+    CU_ASSERT_EQUAL(r.status, 200);
+    th_resp_free(&r);
+    json_object_put(v);
+    CU_ASSERT_EQUAL(th_proc_stop(&d, 20000), 0);
+    th_proc_stop(&sim, 5000);
+    th_redis_stop(&redis);
+}
+
+static void redis_do(redisContext *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    CU_ASSERT(r && r->type != REDIS_REPLY_ERROR);
+    freeReplyObject(r);
+}
+
+/* Runs a daemon of the previous version left in Redis (its five keys per
+ * run): a finished one is shown, listed and its events read; a running one
+ * whose instance is gone is resumed from its checkpoint, moved to the new
+ * key layout, and finishes. */
+static void test_previous_key_layout(void)
+{
+    th_proc redis, sim, d;
+    char url[96];
+    CU_ASSERT_FATAL(th_redis_start(&redis) == 0);
+    redisContext *c = redisConnect("127.0.0.1", redis.port);
+    CU_ASSERT_FATAL(c && !c->err);
+    static const char done_id[] = "gr_0123456789abcdef0123456789abcdef";
+    static const char live_id[] = "gr_fedcba9876543210fedcba9876543210";
+    const char *done_rec =
+        "{\"run_id\":\"gr_0123456789abcdef0123456789abcdef\",\"graph\":\"test_chain\","
+        "\"graph_version\":\"1.0.0\",\"status\":\"succeeded\",\"workspace_id\":\"ws\","
+        "\"user_id\":\"u\",\"agent_id\":\"a\",\"created_at\":\"2026-12-01T10:00:00.000000+00:00\","
+        "\"started_at\":\"2026-12-01T10:00:00.100000+00:00\","
+        "\"finished_at\":\"2026-12-01T10:00:01.000000+00:00\",\"result\":{\"old\":true},"
+        "\"error\":null}";
+    const char *live_rec =
+        "{\"run_id\":\"gr_fedcba9876543210fedcba9876543210\",\"graph\":\"test_chain\","
+        "\"graph_version\":\"1.0.0\",\"status\":\"running\",\"workspace_id\":\"ws\","
+        "\"user_id\":\"u\",\"agent_id\":\"a\",\"created_at\":\"2026-12-07T10:00:00.000000+00:00\","
+        "\"started_at\":\"2026-12-07T10:00:00.100000+00:00\",\"finished_at\":null,"
+        "\"result\":null,\"error\":null,\"checkpoint\":{\"node\":\"b\","
+        "\"input\":{\"label\":\"old\"},\"state\":{\"steps\":1},\"call_seq\":[1,0,0,0]}}";
+    redis_do(c, "SET sv:run:%s %s EX 3600", done_id, done_rec);
+    redis_do(c, "SET sv:sum:%s %s EX 3600", done_id, done_rec);
+    redis_do(c, "RPUSH sv:ev:%s %s", done_id,
+             "{\"ts\":\"2026-12-01T10:00:01.000000+00:00\",\"type\":\"run_end\",\"node\":null,"
+             "\"details\":{\"status\":\"succeeded\"}}");
+    redis_do(c, "SET sv:evn:%s 1", done_id);
+    redis_do(c, "ZADD sv:runs 1 %s", done_id);
+    redis_do(c, "SET sv:run:%s %s EX 3600", live_id, live_rec);
+    redis_do(c, "ZADD sv:runs 2 %s", live_id);
+    redis_do(c, "SADD sv:nodes old-node");
+    redis_do(c, "SADD sv:owned:old-node %s", live_id);
+
+    snprintf(url, sizeof url, "REDIS_URL=redis://127.0.0.1:%d/0", redis.port);
+    const char *plugins[] = {"test_chain", NULL};
+    const char *env[] = {url, NULL};
+    CU_ASSERT_FATAL(th_sim_start("tests/scenarios/engine_ok.json", NULL, &sim) == 0);
+    CU_ASSERT_FATAL(th_daemon_start(plugins, env, &sim, &d) == 0);
+    th_resp r;
+    char path[128];
+    snprintf(path, sizeof path, "/v1/runs/%s", done_id);
+    CU_ASSERT_EQUAL(th_http("GET", d.port, path, NULL, NULL, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    TH_STR_EQ(th_get_str(r.json, "status"), "succeeded");
+    CU_ASSERT_EQUAL(th_count_events(r.json, "run_end"), 1);
+    th_resp_free(&r);
+    CU_ASSERT_EQUAL(th_http("GET", d.port, "/v1/runs?limit=10", NULL, NULL, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT(r.body && strstr(r.body, done_id));
+    th_resp_free(&r);
+    /* the running one: resumed at node b, finished on the new layout */
+    json_object *v = th_wait_run(d.port, live_id, 30000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    TH_STR_EQ(th_get_str(v, "status"), "succeeded");
+    CU_ASSERT_EQUAL(th_count_events(v, "run_resumed"), 1);
+    json_object_put(v);
+    redisReply *x = redisCommand(c, "EXISTS sv:run:%s", live_id);
+    CU_ASSERT(x && x->type == REDIS_REPLY_INTEGER && x->integer == 0);
+    freeReplyObject(x);
+    x = redisCommand(c, "HEXISTS sv:{%s} rec", live_id);
+    CU_ASSERT(x && x->type == REDIS_REPLY_INTEGER && x->integer == 1);
+    freeReplyObject(x);
+    /* nodes b and c called the router, a was done before */
+    json_object *calls = th_sim_requests(&sim);
+    CU_ASSERT_EQUAL(json_object_array_length(calls), 2);
+    json_object_put(calls);
+    redisFree(c);
+    CU_ASSERT_EQUAL(th_proc_stop(&d, 20000), 0);
+    th_proc_stop(&sim, 5000);
+    th_redis_stop(&redis);
+}
+
 int main(void)
 {
     static const sv_cu_test tests[] = {
         {"calls in flight exceed WORKER_THREADS", test_calls_in_flight_exceed_workers},
         {"a Retry-After wait delays no other run", test_retry_after_delays_nobody},
+        {"/healthz answers while Redis is frozen", test_healthz_while_redis_frozen},
+        {"runs of the previous Redis key layout", test_previous_key_layout},
     };
     static const sv_cu_suite suites[] = {{.name = "engine v2", SV_CU_TESTS(tests)}};
     return sv_cu_run(suites, sizeof suites / sizeof suites[0]);

@@ -23,7 +23,8 @@ static int suite_init(void)
     const char *plugins[] = {"test_wait", NULL};
     if (th_sim_start("tests/scenarios/engine_ok.json", NULL, &g_sim) < 0)
         return -1;
-    return th_daemon_start(plugins, NULL, &g_sim, &g_d);
+    const char *env[] = {"WORKER_THREADS=2", NULL};
+    return th_daemon_start(plugins, env, &g_sim, &g_d);
 }
 
 static int suite_clean(void)
@@ -237,7 +238,10 @@ static void test_many_waiters_no_threads(void)
     curl_multi_cleanup(m);
     CU_ASSERT_EQUAL(done_ok, N);
     printf("\n    threads: %d before, %d at most while %d requests waited\n", before, peak, N);
-    CU_ASSERT(peak <= before + 2); /* not one per waiting request */
+    /* Not one per waiting request.  With Redis, each look at the store
+     * runs on the API pool, which may add up to 8 threads per CPU slot
+     * (WORKER_THREADS=2 here) to wait on the store together. */
+    CU_ASSERT(peak <= before + 2 + 16);
     json_object *v = th_wait_run(g_d.port, id, 1000);
     TH_STR_EQ(th_get_str(v, "status"), "succeeded");
     json_object_put(v);

@@ -303,6 +303,8 @@ static void test_event_cap(void)
         json_object_object_add(d, "i", json_object_new_int(i));
         CU_ASSERT_EQUAL(sv_run_event(r, "test", "n", d), 0);
     }
+    /* events are kept with the run until its next write */
+    CU_ASSERT_EQUAL(sv_run_flush(r), 0);
     json_object *view = NULL;
     CU_ASSERT_EQUAL_FATAL(sv_run_view(st, r->id, &view), 0);
     json_object *events = json_object_object_get(view, "events");

@@ -14,6 +14,7 @@
 #include "redis_test_support.h"
 #include "store.h"
 #include "store_contract.h"
+#include "store_redis_conn.h"
 #include "util.h"
 
 #include <CUnit/CUnit.h>
@@ -53,9 +54,9 @@ static int store_counts(sv_store *st, size_t *runs, size_t *events, size_t *clai
     if (!c)
         return -EIO;
     if (runs)
-        *runs = count_keys(c, "sv:run:*", 0);
+        *runs = count_keys(c, "sv:{*}", 0);
     if (events)
-        *events = count_keys(c, "sv:ev:*", 1);
+        *events = count_keys(c, "sv:{*}:ev", 1);
     if (claims)
         *claims = count_keys(c, "sv:idem:*", 0);
     if (queued)
@@ -66,23 +67,22 @@ static int store_counts(sv_store *st, size_t *runs, size_t *events, size_t *clai
 
 /* ---- Redis only ---- */
 
-static const char *const run_keys[] = {"sv:run:gr_t", "sv:ev:gr_t", "sv:evn:gr_t", "sv:cancel:gr_t",
-                                       "sv:sum:gr_t"};
+static const char *const run_keys[] = {"sv:{gr_t}", "sv:{gr_t}:ev"};
 #define N_RUN_KEYS (sizeof run_keys / sizeof run_keys[0])
 
-/* Is the string at key exactly `want`? */
-static int raw_str_is(redisContext *c, const char *key, const char *want)
+/* Is the field of the hash at key exactly `want`? */
+static int raw_field_is(redisContext *c, const char *key, const char *field, const char *want)
 {
-    redisReply *r = c ? redisCommand(c, "GET %s", key) : NULL;
+    redisReply *r = c ? redisCommand(c, "HGET %s %s", key, field) : NULL;
     int same = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, want) == 0;
     if (!same)
-        fprintf(stderr, "\n    GET %s: %s, wanted %s\n", key,
+        fprintf(stderr, "\n    HGET %s %s: %s, wanted %s\n", key, field,
                 r && r->type == REDIS_REPLY_STRING ? r->str : "(not a string)", want);
     freeReplyObject(r);
     return same;
 }
 
-/* A run with all five of its keys. */
+/* A run with both of its keys, and every field of its hash. */
 static sv_store *store_with_run(int64_t ttl_sec)
 {
     sv_store *st = rt_make_store(ttl_sec);
@@ -113,7 +113,7 @@ static void test_ttl_on_every_key(void)
      * pruning instead. */
     CU_ASSERT_EQUAL(rt_raw_int(c, "TTL sv:queue"), -1);
     CU_ASSERT_EQUAL(rt_raw_int(c, "TTL sv:runs"), -1);
-    CU_ASSERT_EQUAL(rt_raw_int(c, "DBSIZE"), 8);
+    CU_ASSERT_EQUAL(rt_raw_int(c, "DBSIZE"), 5);
     redisFree(c);
     st->ops->destroy(st);
 }
@@ -125,7 +125,7 @@ static void shorten(redisContext *c)
         CU_ASSERT_EQUAL(rt_raw_int(c, "PEXPIRE %s 50000", run_keys[i]), 1);
 }
 
-/* Do all five keys have more than 50 s left? */
+/* Do both keys have more than 50 s left? */
 static int refreshed(redisContext *c)
 {
     int all = 1;
@@ -157,11 +157,11 @@ static void test_writes_refresh_reads_dont(void)
     shorten(c);
     CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_t", "{\"p\":1}", NULL, NULL), 0);
     CU_ASSERT(refreshed(c));
-    CU_ASSERT(raw_str_is(c, "sv:sum:gr_t", "s0"));
+    CU_ASSERT(raw_field_is(c, "sv:{gr_t}", "sum", "s0"));
     shorten(c);
     CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_t", "{\"p\":1}", "s1", NULL), 0);
     CU_ASSERT(refreshed(c));
-    CU_ASSERT(raw_str_is(c, "sv:sum:gr_t", "s1"));
+    CU_ASSERT(raw_field_is(c, "sv:{gr_t}", "sum", "s1"));
     shorten(c);
     CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_t", "e2", EVENT_CAP), 0);
     CU_ASSERT(refreshed(c));
@@ -205,8 +205,7 @@ static void test_expiry(void)
     long long deadline = th_mono_ms() + DEADLINE_MS;
     while (!gone && th_mono_ms() < deadline) {
         CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_b", "{\"alive\":1}", NULL, NULL), 0);
-        gone = rt_raw_int(c, "EXISTS sv:run:gr_a sv:ev:gr_a sv:evn:gr_a sv:cancel:gr_a "
-                             "sv:sum:gr_a sv:idem:ws1:k") == 0;
+        gone = rt_raw_int(c, "EXISTS sv:{gr_a} sv:{gr_a}:ev sv:idem:ws1:k") == 0;
         if (!gone)
             th_poll_pause();
     }
@@ -214,7 +213,7 @@ static void test_expiry(void)
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_a", &s), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", NULL, NULL), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_a", "{}", "sum_a2", NULL), -ENOENT);
-    CU_ASSERT_EQUAL(rt_raw_int(c, "EXISTS sv:sum:gr_a"), 0);
+    CU_ASSERT_EQUAL(rt_raw_int(c, "EXISTS sv:{gr_a}"), 0);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_a", &v, &dropped), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->cancel_get(st, "gr_a", &flag), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_a"), -ENOENT);
@@ -261,7 +260,7 @@ static void test_list_shows_runs_created_within_ttl(void)
     st->ops->destroy(st);
 }
 
-/* The listing reads sv:sum:{id}: an id whose summary and record are both
+/* The listing reads the sum field of sv:{id}: an id whose summary and record are both
  * gone leaves the index; one whose record is there without a summary (as a
  * daemon from before summaries wrote them) is skipped but stays indexed, and
  * is listed again once a write brings a summary.  Batches of 256 ids. */
@@ -276,9 +275,9 @@ static void test_summaries_from_sum_keys(void)
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_1", "{}", "s1", now), 0);
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_2", "{}", "s2", now + 1), 0);
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_3", "{}", "s3", now + 2), 0);
-    CU_ASSERT(raw_str_is(c, "sv:sum:gr_2", "s2"));
-    rt_raw_do(c, "DEL sv:sum:gr_2");
-    rt_raw_do(c, "DEL sv:run:gr_3 sv:sum:gr_3");
+    CU_ASSERT(raw_field_is(c, "sv:{gr_2}", "sum", "s2"));
+    rt_raw_do(c, "HDEL sv:{gr_2} sum");
+    rt_raw_do(c, "DEL sv:{gr_3}");
     CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), 0);
     CU_ASSERT(v.n == 1 && strcmp(v.v[0], "s1") == 0);
     sv_strvec_free(&v);
@@ -297,7 +296,7 @@ static void test_summaries_from_sum_keys(void)
         snprintf(id, sizeof id, "gr_b%03d", i);
         created &= st->ops->run_create(st, id, "{}", id, now + 10 + i) == 0;
         if (i % 3 == 0)
-            rt_raw_do(c, "DEL sv:run:%s sv:sum:%s", id, id);
+            rt_raw_do(c, "DEL sv:{%s}", id);
     }
     CU_ASSERT(created);
     CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries(st, 300, &v), 0);
@@ -335,13 +334,10 @@ static void test_unknown_run_writes_nothing(void)
     CU_ASSERT_EQUAL(st->ops->idem_release(st, "none"), -ENOENT);
     CU_ASSERT_EQUAL(rt_raw_int(c, "DBSIZE"), 0);
     /* Keys that outlived their record by a moment are no part of a new run. */
-    rt_raw_do(c, "RPUSH sv:ev:gr_none old");
-    rt_raw_do(c, "SET sv:evn:gr_none 5");
-    rt_raw_do(c, "SET sv:cancel:gr_none 1");
-    rt_raw_do(c, "SET sv:sum:gr_none old");
+    rt_raw_do(c, "RPUSH sv:{gr_none}:ev old");
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_none", "{}", "new", 1), 0);
-    CU_ASSERT(raw_str_is(c, "sv:sum:gr_none", "new"));
-    CU_ASSERT(rt_raw_int(c, "TTL sv:sum:gr_none") > 0);
+    CU_ASSERT(raw_field_is(c, "sv:{gr_none}", "sum", "new"));
+    CU_ASSERT(rt_raw_int(c, "TTL sv:{gr_none}") > 0);
     sv_strvec v = {0};
     uint64_t dropped = 9;
     int flag = 9;
@@ -351,6 +347,98 @@ static void test_unknown_run_writes_nothing(void)
     CU_ASSERT_EQUAL(st->ops->cancel_get(st, "gr_none", &flag), 0);
     CU_ASSERT_EQUAL(flag, 0);
     redisFree(c);
+    st->ops->destroy(st);
+}
+
+/* A run written by the previous key layout (five keys, no hash tag) is read,
+ * listed and cancelled as it is, and run_upgrade moves it into sv:{id}. */
+static void test_previous_layout(void)
+{
+    sv_store *st = rt_make_store(100);
+    redisContext *c = rt_raw(0);
+    char *s = NULL;
+    sv_strvec v = {0};
+    uint64_t dropped = 9;
+    int flag = 9;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    rt_raw_do(c, "SET sv:run:gr_o {\"old\":1} EX 100");
+    rt_raw_do(c, "SET sv:sum:gr_o old-sum EX 100");
+    rt_raw_do(c, "RPUSH sv:ev:gr_o e1 e2");
+    rt_raw_do(c, "SET sv:evn:gr_o 3");
+    rt_raw_do(c, "ZADD sv:runs 1 gr_o");
+    CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_o", &s), 0);
+    CU_ASSERT_STRING_EQUAL(s ? s : "", "{\"old\":1}");
+    free(s);
+    CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_o", &v, &dropped), 0);
+    CU_ASSERT(v.n == 2 && dropped == 1);
+    sv_strvec_free(&v);
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), 0);
+    CU_ASSERT(v.n == 1 && strcmp(v.v[0], "old-sum") == 0);
+    sv_strvec_free(&v);
+    CU_ASSERT_EQUAL(st->ops->cancel_get(st, "gr_o", &flag), 0);
+    CU_ASSERT_EQUAL(flag, 0);
+    CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_o"), 0);
+    CU_ASSERT_EQUAL(st->ops->cancel_get(st, "gr_o", &flag), 0);
+    CU_ASSERT_EQUAL(flag, 1);
+    /* Upgraded: the old keys are gone, everything is in the new ones. */
+    CU_ASSERT_EQUAL(st->ops->run_upgrade(st, "gr_o"), 0);
+    CU_ASSERT_EQUAL(rt_raw_int(c, "EXISTS sv:run:gr_o sv:sum:gr_o sv:ev:gr_o sv:evn:gr_o "
+                                  "sv:cancel:gr_o"),
+                    0);
+    CU_ASSERT(raw_field_is(c, "sv:{gr_o}", "sum", "old-sum"));
+    CU_ASSERT(rt_raw_int(c, "TTL sv:{gr_o}") > 0 && rt_raw_int(c, "TTL sv:{gr_o}:ev") > 0);
+    CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_o", &v, &dropped), 0);
+    CU_ASSERT(v.n == 2 && dropped == 1);
+    sv_strvec_free(&v);
+    CU_ASSERT_EQUAL(st->ops->cancel_get(st, "gr_o", &flag), 0);
+    CU_ASSERT_EQUAL(flag, 1);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_o", "{\"new\":1}", NULL, &flag), 0);
+    CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_o", &s), 0);
+    CU_ASSERT_STRING_EQUAL(s ? s : "", "{\"new\":1}");
+    free(s);
+    CU_ASSERT_EQUAL(st->ops->run_upgrade(st, "gr_o"), 0); /* nothing left to move */
+    CU_ASSERT_EQUAL(st->ops->run_upgrade(st, "gr_none"), -ENOENT);
+    redisFree(c);
+    st->ops->destroy(st);
+}
+
+/* Writes of many callers share flushes (group commit): 8 threads x 200
+ * steps take far fewer flushes than calls. */
+static void *stepper(void *arg)
+{
+    sv_store *st = arg;
+    long bad = 0;
+    const char *ev[] = {"e"};
+    for (int i = 0; i < 200; i++)
+        bad += sv_store_step(st, "gr_g", ev, 1, EVENT_CAP, "{}", NULL, NULL) != 0;
+    return (void *)bad;
+}
+
+static void test_group_commit(void)
+{
+    sv_store *st = rt_make_store(100);
+    pthread_t th[8];
+    long bad = 0;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_g", "{}", "s", 1), 0);
+    uint64_t before = ((struct sv_redis *)st)->flushes;
+    for (int i = 0; i < 8; i++)
+        CU_ASSERT_FATAL(pthread_create(&th[i], NULL, stepper, st) == 0);
+    for (int i = 0; i < 8; i++) {
+        void *b = NULL;
+        pthread_join(th[i], &b);
+        bad += (long)b;
+    }
+    uint64_t flushes = ((struct sv_redis *)st)->flushes - before;
+    printf("\n    1600 steps from 8 threads in %llu flushes\n", (unsigned long long)flushes);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(flushes < 1600);
+    sv_strvec v = {0};
+    uint64_t dropped = 0;
+    CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_g", &v, &dropped), 0);
+    CU_ASSERT_EQUAL(v.n + dropped, 1600);
+    sv_strvec_free(&v);
     st->ops->destroy(st);
 }
 
@@ -496,6 +584,8 @@ int main(void)
         {"listing shows runs created within the TTL", test_list_shows_runs_created_within_ttl},
         {"listing reads the summary keys, prunes expired ids", test_summaries_from_sum_keys},
         {"unknown run: no key written, leftovers cleared", test_unknown_run_writes_nothing},
+        {"runs of the previous key layout: read, cancelled, upgraded", test_previous_layout},
+        {"group commit: many callers, few flushes", test_group_commit},
         {"node heartbeats and owned runs", test_ownership},
         {"cancels heard through pub/sub", test_cancel_listen},
     };
