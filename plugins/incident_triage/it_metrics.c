@@ -252,10 +252,10 @@ static void it_scan_one(it_mval *m, it_finding *out, int *n, int max)
     if (it_part_in(m, it_w_event) >= 0 && m->v > 0) {
         int restarts = it_has_part(m, "restarts") || it_has_part(m, "restart");
         if (restarts && m->v < 3)
-            it_add(out, n, max, m, cause, 0.5, "restarts in the window");
+            it_add(out, n, max, m, cause, 0.5, "a restart or two");
         else
             it_add(out, n, max, m, cause, 1.0,
-                   restarts ? "restarts in the window" : "failure events in the window");
+                   restarts ? "3 or more restarts" : "failure events counted");
         return;
     }
     /* A deploy shortly before: "minutes_since_deploy", "deploy_age_s". */
@@ -283,11 +283,15 @@ static int it_collect(json_object *obj, it_mval *v, int nv)
         if (!b && !json_object_is_type(val, json_type_int) &&
             !json_object_is_type(val, json_type_double))
             continue;
+        double d = b ? (json_object_get_boolean(val) ? 1 : 0) : json_object_get_double(val);
+        /* NaN and infinities (json-c reads them) compare with nothing. */
+        if (d != d || d > 1e300 || d < -1e300)
+            continue;
         it_mval *m = &v[nv++];
         memset(m, 0, sizeof *m);
         m->key = key;
         m->is_bool = b;
-        m->v = b ? (json_object_get_boolean(val) ? 1 : 0) : json_object_get_double(val);
+        m->v = d;
         it_mval_split(m);
     }
     return nv;

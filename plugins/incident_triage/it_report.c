@@ -316,7 +316,7 @@ static void it_join(json_object *arr, size_t n, it_buf *b)
 /* Does the largest signature group fit none of the causes? */
 static int it_top_unclassified(json_object *state, const char **sig, long *count)
 {
-    char low[IT_SAMPLE_LEN];
+    char sample[IT_SAMPLE_LEN];
     json_object *groups =
         it_json_get(it_json_get(state, "logs", json_type_object), "groups", json_type_array);
     json_object *g = groups ? json_object_array_get_idx(groups, 0) : NULL;
@@ -324,8 +324,9 @@ static int it_top_unclassified(json_object *state, const char **sig, long *count
         return 0;
     *sig = it_or(it_json_str(g, "sig"), "");
     *count = it_int_of(g, "count", 0);
-    it_text_line(it_json_str(g, "sample"), low, sizeof low);
-    return it_cause_classify(*low ? low : *sig) == IT_CAUSE_NONE;
+    /* The sample as written: CamelCase and quoted names still tell. */
+    it_text_line(it_json_str(g, "sample"), sample, sizeof sample);
+    return it_cause_classify(*sample ? sample : *sig) == IT_CAUSE_NONE;
 }
 
 json_object *it_next_checks(json_object *state, const it_ranking *r)
