@@ -9,6 +9,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "run.h"
+#include "run_fsm.h"
 #include "schema.h"
 #include "util.h"
 
@@ -493,41 +494,30 @@ static void log_cancel(const char *id, const char *key_id, const char *status)
 
 static void post_cancel(sv_api *api, const sv_req *req, const char *id, sv_resp *resp)
 {
-    sv_run_status st;
-    char *text = NULL;
-    json_object *rec = NULL;
+    sv_run_status st = SV_RUN_FAILED;
+    char ws[SV_ID_MAX + 1];
+    int looked = 0;
     const char *key_id = req->key ? req->key->id : NULL;
     int rc = sv_run_id_valid(id) ? 0 : -ENOENT;
     if (rc == 0 && sv_auth_limited(req->key)) {
         /* A key limited to workspaces learns nothing of other workspaces'
          * runs: whose run it is comes first, and another's is absent. */
-        rc = api->store->ops->run_get(api->store, id, &text);
-        if (rc == 0) {
-            rec = json_tokener_parse(text);
-            if (!sv_auth_allows(req->key, str_of(rec, "workspace_id")))
-                rc = -ENOENT;
-        }
+        rc = sv_run_lookup(api->store, id, &st, ws, sizeof ws);
+        if (rc == 0 && !sv_auth_allows(req->key, ws))
+            rc = -ENOENT;
         if (rc < 0)
             goto answer;
+        looked = 1;
     }
     if (rc == 0)
         rc = sv_exec_cancel(api->exec, id, key_id, &st);
     if (rc == -ENOENT && sv_run_id_valid(id)) {
         /* Not live here: the store says what it is (finished, or running on
          * another instance, which sees the flag between nodes). */
-        if (!text) {
-            rc = api->store->ops->run_get(api->store, id, &text);
-            rec = rc == 0 ? json_tokener_parse(text) : NULL;
-        } else {
-            rc = 0; /* read above */
-        }
-        if (rc == 0) {
-            int s = sv_run_status_parse(str_of(rec, "status"));
-            st = s < 0 ? SV_RUN_FAILED : (sv_run_status)s;
-            if (!sv_run_status_final(st)) {
-                cancel_elsewhere(api, id, key_id);
-                st = SV_RUN_RUNNING;
-            }
+        rc = looked ? 0 : sv_run_lookup(api->store, id, &st, ws, sizeof ws);
+        if (rc == 0 && !sv_run_status_final(st)) {
+            cancel_elsewhere(api, id, key_id);
+            st = SV_RUN_RUNNING;
         }
     } else if (rc == 0 && !sv_run_status_final(st)) {
         api->store->ops->cancel_set(api->store, id);
@@ -539,10 +529,10 @@ answer:
         sv_resp_error(resp, 404, "run_not_found", msg, NULL);
     } else if (rc < 0) {
         store_down(resp, rc);
-    } else if (st == SV_RUN_CANCELLED) {
+    } else if (sv_run_fsm_cancel_answer(st) == SV_CANCEL_DONE) {
         cancel_reply(resp, id, 200, "cancelled");
         log_cancel(id, key_id, "cancelled");
-    } else if (st == SV_RUN_RUNNING || st == SV_RUN_QUEUED) {
+    } else if (sv_run_fsm_cancel_answer(st) == SV_CANCEL_STOPPING) {
         cancel_reply(resp, id, 202, "cancelling");
         log_cancel(id, key_id, "cancelling");
     } else {
@@ -551,8 +541,6 @@ answer:
                  sv_run_status_name(st));
         sv_resp_error(resp, 409, "run_finished", msg, NULL);
     }
-    json_object_put(rec);
-    free(text);
 }
 
 typedef struct list_filter {

@@ -2,6 +2,7 @@
 #include "executor.h"
 #include "host.h"
 #include "log.h"
+#include "run_fsm.h"
 #include "timer.h"
 
 #include <errno.h>
@@ -106,7 +107,6 @@ static void park_fire(void *arg, uint64_t gen, int fired)
 }
 
 static void timeout_error(sv_run *r);
-static void mark_final(sv_run *r, sv_run_status status);
 static void publish_final(sv_exec *ex, sv_run *r);
 
 static void deadline_fire(void *arg, uint64_t tag, int fired)
@@ -123,7 +123,7 @@ static void deadline_fire(void *arg, uint64_t tag, int fired)
                 /* Never started: end it here rather than wait for a worker;
                  * its queue entry finds it final and drops it. */
                 timeout_error(r);
-                mark_final(r, SV_RUN_FAILED);
+                sv_run_move(r, SV_RI_FAIL);
                 ended = r->exec;
             } else if (r->where == SV_WHERE_TIMER) {
                 /* Wake the parked run now so it ends without waiting out its delay. */
@@ -180,16 +180,6 @@ static void log_run_end(const sv_run *r)
     sv_log(SV_LEVEL_INFO, "run finished", f);
 }
 
-/* The run is over: event, record, log, and out of the live map.  The
- * run_end event goes first so a caller that sees the final status also
- * sees the event. */
-static void mark_final(sv_run *r, sv_run_status status)
-{
-    r->status = status;
-    r->finished_us = sv_now_us();
-    r->where = SV_WHERE_DONE;
-}
-
 /* Tell the world about a run already marked final (under its lock). */
 static void publish_final(sv_exec *ex, sv_run *r)
 {
@@ -215,11 +205,21 @@ static void publish_final(sv_exec *ex, sv_run *r)
     sv_run_release(r);
 }
 
-static void finish(sv_exec *ex, sv_run *r, sv_run_status status)
+/* The run is over (input: SV_RI_SUCCEED, _FAIL or _STOPPED): event, record,
+ * log, and out of the live map.  The run_end event goes first so a caller
+ * that sees the final status also sees the event. */
+static void finish(sv_exec *ex, sv_run *r, sv_run_input in)
 {
     pthread_mutex_lock(&r->lock);
-    mark_final(r, status);
+    int rc = sv_run_move(r, in);
     pthread_mutex_unlock(&r->lock);
+    if (rc < 0) { /* not in the table: a bug, said loudly, the run failed */
+        sv_logf(SV_LEVEL_ERROR, "run %s: no move from %s on input %d; failing it", r->id,
+                sv_run_status_name(r->status), (int)in);
+        pthread_mutex_lock(&r->lock);
+        sv_run_move(r, SV_RI_FAIL);
+        pthread_mutex_unlock(&r->lock);
+    }
     publish_final(ex, r);
 }
 
@@ -229,7 +229,7 @@ static void fail_run(sv_exec *ex, sv_run *r, const char *code, const char *fmt, 
         snprintf(r->err_code, sizeof r->err_code, "%s", code);
         snprintf(r->err_message, sizeof r->err_message, fmt, arg);
     }
-    finish(ex, r, SV_RUN_FAILED);
+    finish(ex, r, SV_RI_FAIL);
 }
 
 static void timeout_error(sv_run *r)
@@ -258,9 +258,9 @@ static void finish_stopped(sv_exec *ex, sv_run *r, int stop)
     }
     if (stop == SV_STOP_TIMEOUT) {
         timeout_error(r);
-        finish(ex, r, SV_RUN_FAILED);
+        finish(ex, r, SV_RI_FAIL);
     } else {
-        finish(ex, r, SV_RUN_CANCELLED);
+        finish(ex, r, SV_RI_STOPPED);
     }
 }
 
@@ -284,8 +284,7 @@ static void step_run(sv_exec *ex, sv_run *r)
     }
     r->where = SV_WHERE_WORKER;
     if (r->status == SV_RUN_QUEUED) {
-        r->status = SV_RUN_RUNNING;
-        r->started_us = sv_now_us();
+        sv_run_move(r, SV_RI_START);
         started = 1;
     }
     pthread_mutex_unlock(&r->lock);
@@ -358,7 +357,7 @@ static void step_run(sv_exec *ex, sv_run *r)
     } else if (rc != SV_OK) {
         fail_run(ex, r, "node_failed", "node %s failed", node->name);
     } else if (!step.next) {
-        finish(ex, r, SV_RUN_SUCCEEDED);
+        finish(ex, r, SV_RI_SUCCEED);
     } else {
         const sv_node *next = sv_graph_ent_node(r->graph, step.next);
         if (!next) {
@@ -497,11 +496,12 @@ static int cancel_run(sv_exec *ex, const char *run_id, int event, const char *ke
         *status = r->status;
     } else if (r->status == SV_RUN_QUEUED) {
         atomic_store(&r->cancel, SV_STOP_USER);
-        mark_final(r, SV_RUN_CANCELLED);
+        sv_run_move(r, SV_RI_CANCEL);
         now_cancelled = 1;
         *status = SV_RUN_CANCELLED;
     } else {
         int none = SV_STOP_NONE;
+        sv_run_move(r, SV_RI_CANCEL); /* running stays running: it is asked to stop */
         newly = atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_USER);
         if (newly && r->where == SV_WHERE_TIMER) {
             r->park_gen++;

@@ -2,6 +2,7 @@
 #include "run.h"
 #include "json_text.h"
 #include "log.h"
+#include "run_fsm.h"
 #include "timer.h"
 
 #include <errno.h>
@@ -532,7 +533,9 @@ static int keep_event(sv_run *r, char *text)
 int sv_run_fail_record(sv_store *st, json_object *record, const char *code, const char *message)
 {
     const char *id = sv_run_record_str(record, "run_id");
-    if (!id)
+    int from = sv_run_status_parse(sv_run_record_str(record, "status"));
+    sv_run_status to;
+    if (!id || from < 0 || sv_run_fsm_next((sv_run_status)from, SV_RI_FAIL, &to) < 0)
         return -EINVAL;
     int64_t now = sv_now_us(), created = 0;
     char ts[SV_TS_LEN];
@@ -540,7 +543,7 @@ int sv_run_fail_record(sv_store *st, json_object *record, const char *code, cons
     json_object *err = json_object_new_object();
     json_object_object_add(err, "code", json_object_new_string(code));
     json_object_object_add(err, "message", json_object_new_string(message));
-    json_object_object_add(record, "status", json_object_new_string("failed"));
+    json_object_object_add(record, "status", json_object_new_string(sv_run_status_name(to)));
     json_object_object_add(record, "error", err);
     json_object_object_add(record, "finished_at", json_object_new_string(ts));
     json_object_object_del(record, "checkpoint");

@@ -14,7 +14,9 @@
 #include "config.h"
 #include "cu_run.h"
 #include "http.h"
+#include "json_text.h"
 #include "run.h"
+#include "run_fsm.h"
 #include "store.h"
 #include "timer.h"
 #include "util.h"
@@ -584,10 +586,76 @@ static void test_start_while_stopping(void)
     json_object_put(resp.body);
 }
 
+/* The state machine's table: every move a run can make, and none else. */
+static void test_run_fsm(void)
+{
+    static const struct {
+        sv_run_status from;
+        sv_run_input in;
+        int ok;
+        sv_run_status to;
+    } cases[] = {
+        {SV_RUN_QUEUED, SV_RI_START, 1, SV_RUN_RUNNING},
+        {SV_RUN_QUEUED, SV_RI_CANCEL, 1, SV_RUN_CANCELLED},
+        {SV_RUN_QUEUED, SV_RI_FAIL, 1, SV_RUN_FAILED},
+        {SV_RUN_QUEUED, SV_RI_SUCCEED, 0, 0},
+        {SV_RUN_QUEUED, SV_RI_STOPPED, 0, 0},
+        {SV_RUN_RUNNING, SV_RI_SUCCEED, 1, SV_RUN_SUCCEEDED},
+        {SV_RUN_RUNNING, SV_RI_FAIL, 1, SV_RUN_FAILED},
+        {SV_RUN_RUNNING, SV_RI_CANCEL, 1, SV_RUN_RUNNING},
+        {SV_RUN_RUNNING, SV_RI_STOPPED, 1, SV_RUN_CANCELLED},
+        {SV_RUN_RUNNING, SV_RI_START, 0, 0},
+        {SV_RUN_SUCCEEDED, SV_RI_FAIL, 0, 0},
+        {SV_RUN_FAILED, SV_RI_CANCEL, 0, 0},
+        {SV_RUN_CANCELLED, SV_RI_START, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sv_run_status to = (sv_run_status)-1;
+        int rc = sv_run_fsm_next(cases[i].from, cases[i].in, &to);
+        CU_ASSERT_EQUAL(rc == 0, cases[i].ok);
+        if (cases[i].ok)
+            CU_ASSERT_EQUAL(to, cases[i].to);
+    }
+    CU_ASSERT_EQUAL(sv_run_fsm_cancel_answer(SV_RUN_QUEUED), SV_CANCEL_DONE);
+    CU_ASSERT_EQUAL(sv_run_fsm_cancel_answer(SV_RUN_CANCELLED), SV_CANCEL_DONE);
+    CU_ASSERT_EQUAL(sv_run_fsm_cancel_answer(SV_RUN_RUNNING), SV_CANCEL_STOPPING);
+    CU_ASSERT_EQUAL(sv_run_fsm_cancel_answer(SV_RUN_SUCCEEDED), SV_CANCEL_FINISHED);
+    CU_ASSERT_EQUAL(sv_run_fsm_cancel_answer(SV_RUN_FAILED), SV_CANCEL_FINISHED);
+}
+
+/* Members found in JSON text without parsing: the top-level one only, not
+ * one of the same name nested or quoted. */
+static void test_json_text(void)
+{
+    const char *t = "{\"a\":{\"checkpoint\":1},\"s\":\"x,\\\"checkpoint\\\":{\",\"workspace_id\":"
+                    "\"ws-1\",\"checkpoint\":{\"node\":\"n\",\"l\":[1,{\"b\":2}]},\"z\":null}";
+    size_t b, e, vb, ve, len = strlen(t);
+    char out[32];
+    CU_ASSERT_EQUAL_FATAL(sv_json_text_member(t, len, "checkpoint", &b, &e, &vb, &ve), 0);
+    char cut[256];
+    snprintf(cut, sizeof cut, "%.*s%s", (int)b, t, t + e);
+    CU_ASSERT_STRING_EQUAL(cut, "{\"a\":{\"checkpoint\":1},\"s\":\"x,\\\"checkpoint\\\":{\","
+                                "\"workspace_id\":\"ws-1\",\"z\":null}");
+    CU_ASSERT_EQUAL(strncmp(t + vb, "{\"node\"", 7), 0);
+    CU_ASSERT_EQUAL(sv_json_text_str(t, len, "workspace_id", out, sizeof out), 0);
+    CU_ASSERT_STRING_EQUAL(out, "ws-1");
+    CU_ASSERT_EQUAL(sv_json_text_str(t, len, "missing", out, sizeof out), -ENOENT);
+    CU_ASSERT_EQUAL(sv_json_text_str(t, len, "s", out, sizeof out), -EINVAL); /* escapes */
+    /* the first member takes its comma along */
+    const char *f = "{\"checkpoint\":[1,2],\"k\":1}";
+    CU_ASSERT_EQUAL_FATAL(sv_json_text_member(f, strlen(f), "checkpoint", &b, &e, &vb, &ve), 0);
+    snprintf(cut, sizeof cut, "%.*s%s", (int)b, f, f + e);
+    CU_ASSERT_STRING_EQUAL(cut, "{\"k\":1}");
+    CU_ASSERT_EQUAL(sv_json_text_member("[1]", 3, "k", &b, &e, &vb, &ve), -EINVAL);
+    CU_ASSERT_EQUAL(sv_json_text_member("{\"k\":1", 6, "k", &b, &e, &vb, &ve), -EINVAL);
+}
+
 int main(void)
 {
     static const sv_cu_test tests[] = {
         {"config defaults", test_config_defaults},
+        {"run state machine table", test_run_fsm},
+        {"JSON members found in text", test_json_text},
         {"config good values", test_config_good},
         {"config bad values", test_config_bad},
         {"config file and env", test_config_file},
