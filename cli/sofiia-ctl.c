@@ -4,6 +4,8 @@
  * the API's JSON on stdout, so they pipe into jq; errors are one line on
  * stderr and an exit status a script can branch on (docs/cli.md).
  */
+#include "sv_build.h" /* PACKAGE_VERSION */
+
 #include "ctl_http.h"
 
 #include <curl/curl.h>
@@ -30,17 +32,37 @@ typedef struct opts {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: sofiia-ctl [-u URL] [-k KEY] COMMAND [ARGS]\n"
-               "  graphs                          the graphs and their input schemas\n"
-               "  start GRAPH [-i JSON|@FILE|@-] [-w WORKSPACE] [--user ID] [--agent ID]\n"
-               "              [--idempotency-key K] [--wait [SEC]]\n"
-               "  get RUN_ID                      the run view\n"
-               "  wait RUN_ID [--timeout SEC]     until the run ends; exit 0 if it succeeded\n"
-               "  cancel RUN_ID\n"
-               "  list [--graph G] [--status S] [--workspace W] [--limit N]\n"
-               "URL: -u, else SUPERVISOR_URL, else http://127.0.0.1:8080.  KEY: -k, else\n"
-               "SUPERVISOR_INTERNAL_KEY.  Exit: 0 ok, 1 run failed or cancelled, 2 usage,\n"
-               "3 API error, 4 no answer, 5 wait timed out.  See docs/cli.md.\n");
+    fprintf(f, "usage: sofiia-ctl [-u URL] [-k KEY] COMMAND [ARGS]   (sofiia-ctl --help)\n");
+}
+
+/* --help: every option, command and environment variable (sofiia-ctl(1)). */
+static void help(void)
+{
+    printf("usage: sofiia-ctl [-u URL] [-k KEY] COMMAND [ARGS]\n"
+           "       sofiia-ctl --help | --version\n"
+           "The sofiia-supervisor HTTP API from a shell: answers are JSON on stdout.\n"
+           "\nOptions (before the command):\n"
+           "  -u, --url URL        the daemon (default: $SUPERVISOR_URL, else\n"
+           "                       http://127.0.0.1:8080)\n"
+           "  -k, --key KEY        API key sent as Authorization: Bearer KEY (default:\n"
+           "                       $SUPERVISOR_INTERNAL_KEY; prefer it: ps shows arguments)\n"
+           "  -h, --help           this text\n"
+           "  --version            the version\n"
+           "\nCommands:\n"
+           "  graphs                          the graphs and their input schemas\n"
+           "  start GRAPH [-i JSON|@FILE|@-] [-w WORKSPACE] [--user ID] [--agent ID]\n"
+           "              [--idempotency-key K] [--wait [SEC]]\n"
+           "  get RUN_ID                      the run view\n"
+           "  wait RUN_ID [--timeout SEC]     until the run ends; exit 0 if it succeeded\n"
+           "  cancel RUN_ID\n"
+           "  list [--graph G] [--status S] [--workspace W] [--limit N]\n"
+           "\nstart's options: -i, --input JSON|@FILE|@- (default {}); -w, --workspace ID\n"
+           "(default cli); --user ID (default $USER); --agent ID (default sofiia-ctl);\n"
+           "--idempotency-key K; --wait [SEC] (print the final view; give up after SEC).\n"
+           "\nEnvironment: SUPERVISOR_URL, SUPERVISOR_INTERNAL_KEY, USER.\n"
+           "Exit status: 0 ok (a waited run succeeded), 1 a waited run failed or was\n"
+           "cancelled, 2 bad command line, 3 the API answered with an error, 4 no answer,\n"
+           "5 the wait timed out.  See sofiia-ctl(1) and docs/cli.md.\n");
 }
 
 static void print_json(json_object *o)
@@ -330,9 +352,13 @@ int main(int argc, char **argv)
         } else if ((strcmp(argv[i], "-k") == 0 || strcmp(argv[i], "--key") == 0) && i + 1 < argc) {
             c.key = argv[++i];
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
+            help();
+            return SV_CTL_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("sofiia-ctl %s\n", PACKAGE_VERSION);
             return SV_CTL_OK;
         } else {
+            fprintf(stderr, "sofiia-ctl: unknown option %s\n", argv[i]);
             usage(stderr);
             return SV_CTL_USAGE;
         }

@@ -1,5 +1,6 @@
 /* config.c - parsing and checking the settings; see config.h. */
 #include "config.h"
+#include "plugin_cache.h"
 #include "auth.h"
 #include "registry.h"
 
@@ -39,6 +40,22 @@ static int replace_str(char **slot, const char *value)
     return 0;
 }
 
+/* PLUGIN_CACHE_DIR's default: under systemd the unit's StateDirectory (it
+ * sets STATE_DIRECTORY; with several, the first), else a directory of this
+ * user's under TMPDIR or /tmp. */
+static int default_cache_dir(sv_config *cfg)
+{
+    char buf[4096];
+    const char *state = getenv("STATE_DIRECTORY");
+    const char *tmp = getenv("TMPDIR");
+    if (state && state[0] == '/')
+        snprintf(buf, sizeof buf, "%.*s", (int)strcspn(state, ":"), state);
+    else
+        snprintf(buf, sizeof buf, "%s/sofiia-plugins-%u", tmp && tmp[0] == '/' ? tmp : "/tmp",
+                 (unsigned)geteuid());
+    return replace_str(&cfg->plugin_cache_dir, buf);
+}
+
 int sv_config_defaults(sv_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -59,7 +76,7 @@ int sv_config_defaults(sv_config *cfg)
     cfg->cancel_grace_ms = 10000;
     cfg->node_ttl_ms = 10000;
     if (replace_str(&cfg->gateway_base_url, "http://router:8000") < 0 ||
-        replace_str(&cfg->plugin_dir, SV_PLUGIN_DIR) < 0) {
+        replace_str(&cfg->plugin_dir, SV_PLUGIN_DIR) < 0 || default_cache_dir(cfg) < 0) {
         sv_config_free(cfg);
         return -ENOMEM;
     }
@@ -81,6 +98,8 @@ void sv_config_free(sv_config *cfg)
     free(cfg->gateway_base_url);
     free(cfg->redis_url);
     free(cfg->plugin_dir);
+    free(cfg->plugin_cache_dir);
+    cfg->plugin_cache_dir = NULL;
     cfg->internal_key = cfg->gateway_base_url = cfg->api_key = NULL;
     cfg->redis_url = cfg->plugin_dir = NULL;
 }
@@ -252,6 +271,14 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
             return fail(err, len, "PLUGIN_DIR is empty: give the directory of the graph .so files");
         return replace_str(&cfg->plugin_dir, v);
     }
+    if (strcmp(key, "PLUGIN_CACHE_DIR") == 0) {
+        if (v[0] != '/' || strlen(v) > 200)
+            return fail(err, len,
+                        "PLUGIN_CACHE_DIR=\"%.220s\": expected an absolute path of at most 200 "
+                        "characters (a directory for the private copies of plugins)",
+                        v);
+        return replace_str(&cfg->plugin_cache_dir, v);
+    }
     if (strcmp(key, "LOG_LEVEL") == 0) {
         if (sv_log_parse_level(v, &cfg->log_level) < 0)
             return fail(err, len, "LOG_LEVEL=\"%s\": expected debug, info, warn or error", v);
@@ -330,10 +357,32 @@ static const char *const g_keys[] = {"SUPERVISOR_LISTEN",
                                      "MAX_BODY_BYTES",
                                      "SHUTDOWN_GRACE_SEC",
                                      "PLUGIN_SCAN_MS",
+                                     "PLUGIN_CACHE_DIR",
                                      "CANCEL_GRACE_SEC",
                                      "SUPERVISOR_NODE_ID",
                                      "NODE_TTL_SEC",
                                      NULL};
+
+const char *const *sv_config_keys(void)
+{
+    return g_keys;
+}
+
+int sv_config_key_index(const char *key)
+{
+    for (int i = 0; g_keys[i]; i++)
+        if (strcmp(g_keys[i], key) == 0)
+            return i;
+    return -1;
+}
+
+/* Note where a setting came from (for --check-config). */
+static void mark(uint64_t *bits, const char *key)
+{
+    int i = sv_config_key_index(key);
+    if (i >= 0 && i < 64)
+        *bits |= UINT64_C(1) << i;
+}
 
 int sv_config_load_env(sv_config *cfg, char *const *envp, char *err, size_t len)
 {
@@ -347,6 +396,7 @@ int sv_config_load_env(sv_config *cfg, char *const *envp, char *err, size_t len)
                 int rc = sv_config_set(cfg, *k, eq + 1, 0, err, len);
                 if (rc < 0)
                     return rc;
+                mark(&cfg->from_env, *k);
             }
         }
     }
@@ -395,6 +445,7 @@ int sv_config_load_file(sv_config *cfg, const char *path, char *err, size_t len)
             fail(err, len, "config file %s line %d: %s", path, lineno, sub);
             goto out;
         }
+        mark(&cfg->from_file, key);
     }
 out:
     fclose(f);
@@ -413,5 +464,5 @@ int sv_config_validate(const sv_config *cfg, char *err, size_t len)
     char why[256];
     if (sv_registry_check_mode(&st, why, sizeof why) < 0)
         return fail(err, len, "PLUGIN_DIR=\"%s\": %s", cfg->plugin_dir, why);
-    return 0;
+    return sv_plugin_cache_check(cfg->plugin_cache_dir, err, len);
 }

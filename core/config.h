@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 
@@ -20,6 +21,7 @@ typedef struct sv_config {
     char *redis_url;        /* NULL = embedded store */
     int64_t run_ttl_sec;
     char *plugin_dir;
+    char *plugin_cache_dir; /* private copies of plugins before dlopen */
     int worker_threads;
     int worker_threads_max; /* threads in all, those waiting on the router or store included */
     long incident_max_window_h;
@@ -34,6 +36,9 @@ typedef struct sv_config {
     int64_t cancel_grace_ms; /* how long on_cancel's tool calls may take */
     char node_id[65];        /* this instance in a shared store; "" = random */
     int64_t node_ttl_ms;     /* a node silent this long is dead: others resume its runs */
+    /* Where each setting came from, one bit per sv_config_keys() index:
+     * for --check-config. */
+    uint64_t from_file, from_env;
 } sv_config;
 
 /* Fill cfg with the embedded defaults (plugin_dir = SV_PLUGIN_DIR). */
@@ -57,5 +62,36 @@ int sv_config_load_env(sv_config *cfg, char *const *envp, char *err, size_t errl
 int sv_config_validate(const sv_config *cfg, char *err, size_t errlen);
 
 void sv_config_free(sv_config *cfg);
+
+/* Every setting's name, NULL-terminated, in the documented order.  A new
+ * setting also goes into config_show.c's table (its help, its display, live
+ * or not), etc/sofiia-supervisor.conf.in and man/sofiia-supervisor.8: the
+ * deploy tests check all of them against this list. */
+const char *const *sv_config_keys(void);
+
+/* Its index in sv_config_keys(), or -1. */
+int sv_config_key_index(const char *key);
+
+/*
+ * config_show.c: the settings as an operator sees them.
+ * sv_config_format writes the effective value of key (masked: keys and the
+ * password of REDIS_URL as ********; unset values as ""); 0 or -ENOENT.
+ */
+int sv_config_format(const sv_config *cfg, const char *key, int masked, char *buf, size_t len);
+/* --check-config: one "KEY=VALUE  # source" line per setting. */
+void sv_config_print(const sv_config *cfg, FILE *out);
+/* --help: every setting with its default and what it does. */
+void sv_config_help(FILE *out);
+/* Does SIGHUP apply a change of key? */
+int sv_config_is_live(const char *key);
+/*
+ * SIGHUP: compare cur with next (read again from the same file and
+ * environment); copy the settings that can change live into cur and add
+ * "KEY: old -> new" to `changed`; add the names of the others that differ
+ * to `restart` (JSON arrays).  The number of differences.
+ */
+int sv_config_reload(sv_config *cur, const sv_config *next, json_object *changed,
+                     json_object *restart);
+
 
 #endif

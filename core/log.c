@@ -28,6 +28,11 @@ int sv_log_parse_level(const char *s, enum sv_level *out)
     return -22; /* -EINVAL */
 }
 
+const char *sv_log_level_name(enum sv_level level)
+{
+    return (int)level >= 0 && (int)level < 4 ? g_names[level] : "?";
+}
+
 int sv_log_enabled(enum sv_level level)
 {
     return (int)level >= atomic_load(&g_level);

@@ -10,6 +10,8 @@ enum sv_level { SV_LEVEL_DEBUG = 0, SV_LEVEL_INFO, SV_LEVEL_WARN, SV_LEVEL_ERROR
 void sv_log_set_level(enum sv_level level);
 /* Parse "debug|info|warn|error"; 0 or -EINVAL. */
 int sv_log_parse_level(const char *s, enum sv_level *out);
+/* The name of a level ("info"), "?" for none. */
+const char *sv_log_level_name(enum sv_level level);
 /* Is `level` written?  Lets callers skip building fields. */
 int sv_log_enabled(enum sv_level level);
 /*

@@ -12,6 +12,7 @@
 #include "host.h"
 #include "http.h"
 #include "log.h"
+#include "plugin_cache.h"
 #include "pool.h"
 #include "recover.h"
 #include "registry.h"
@@ -30,9 +31,34 @@ extern char **environ;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: sofiia-supervisor [-c FILE] [--check-plugin FILE.so] [--version]\n"
-               "Settings come from the environment (and FILE, KEY=VALUE lines); "
-               "see docs/operations.md.\n");
+    fprintf(f, "usage: sofiia-supervisor [-c FILE] [--check-config]\n"
+               "       sofiia-supervisor --check-plugin FILE.so | --help | --version\n");
+}
+
+/* --help: every option and every setting (sofiia-supervisor(8) at length). */
+static void help(void)
+{
+    usage(stdout);
+    printf("\nRuns workflow graphs (.so plugins in PLUGIN_DIR) for the callers of its HTTP API;\n"
+           "every tool call of a graph goes through the router (GATEWAY_BASE_URL).\n"
+           "\nOptions:\n"
+           "  -c, --config FILE       read settings from FILE (KEY=VALUE lines, # comments);\n"
+           "                          without -c, from the file SUPERVISOR_CONFIG names, if any\n"
+           "  --check-config          check the settings (file, environment, directories) and\n"
+           "                          print the effective values, keys masked; exit 0 if they\n"
+           "                          are good, 1 if not\n"
+           "  --check-plugin FILE.so  load one graph plugin as the daemon would and say whether\n"
+           "                          it is accepted; exit 0 or 1\n"
+           "  -h, --help              this text\n"
+           "  --version               the version and the SDK ABI\n"
+           "\nSettings: environment variables; the file may set the same keys, and the\n"
+           "environment wins over it.\n");
+    sv_config_help(stdout);
+    printf("\nSignals: SIGTERM and SIGINT stop gracefully.  SIGHUP rescans PLUGIN_DIR and reads\n"
+           "the file and environment again: the settings marked above change at once, and one\n"
+           "log line names them and those that need a restart.\n"
+           "Exit status: 0 stopped by a signal; 1 start-up failed; 2 a bad setting or argument.\n"
+           "See sofiia-supervisor(8) and docs/operations.md.\n");
 }
 
 static void die_config(const char *why)
@@ -45,8 +71,13 @@ static void die_config(const char *why)
 /* --check-plugin: what the loader would say about one file, for authors. */
 static int check_plugin(const char *path)
 {
-    char why[512], dir[] = "/tmp/sofiia-check.XXXXXX";
+    char why[512], dir[256];
     sv_graph_ent *e = NULL;
+    /* Where the daemon would put its copies, if said: /tmp may be noexec. */
+    const char *base = getenv("PLUGIN_CACHE_DIR");
+    if (!base || base[0] != '/')
+        base = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%.200s/sofiia-check.XXXXXX", base && base[0] == '/' ? base : "/tmp");
     sv_log_set_level(SV_LEVEL_ERROR); /* the verdict is printed; no JSON chatter */
     if (!mkdtemp(dir)) {
         fprintf(stderr, "cannot create a temporary directory: %s\n", strerror(errno));
@@ -66,6 +97,8 @@ static int check_plugin(const char *path)
 
 typedef struct sv_daemon {
     sv_config cfg;
+    const char *config_file; /* NULL: none; read again on SIGHUP */
+    sv_plugin_cache *cache;
     sv_store *store;
     sv_gateway *gw;
     sv_registry *reg;
@@ -149,7 +182,12 @@ static int start(sv_daemon *d)
                        .incident_max_window_h = cfg->incident_max_window_h,
                        .cancel_grace_ms = cfg->cancel_grace_ms};
     sv_host_setup(&env);
-    rc = sv_registry_new(cfg->plugin_dir, sv_host_table(), &d->reg);
+    rc = sv_plugin_cache_open(cfg->plugin_cache_dir, &d->cache, why, sizeof why);
+    if (rc < 0) {
+        die_config(why);
+        return rc;
+    }
+    rc = sv_registry_new(cfg->plugin_dir, sv_plugin_cache_dir(d->cache), sv_host_table(), &d->reg);
     if (rc < 0)
         return rc;
     int n = sv_registry_scan(d->reg, 0);
@@ -237,6 +275,8 @@ static int start(sv_daemon *d)
     if (d->store->ops->durable)
         json_object_object_add(f, "node_id", json_object_new_string(d->node_id));
     json_object_object_add(f, "version", json_object_new_string(PACKAGE_VERSION));
+    json_object_object_add(f, "plugin_cache_dir",
+                           json_object_new_string(sv_plugin_cache_dir(d->cache)));
     sv_log(SV_LEVEL_INFO, "listening", f);
     sv_auth_log_startup(cfg->internal_key, cfg->listen_host);
     return 0;
@@ -265,21 +305,91 @@ static void stop(sv_daemon *d)
     sv_exec_free(d->exec);
     sv_pool_free(d->api_pool, NULL);
     sv_registry_free(d->reg);
+    sv_plugin_cache_close(d->cache); /* after the last copy is unloaded */
     sv_gateway_free(d->gw);
     if (d->store)
         d->store->ops->destroy(d->store);
     sv_config_free(&d->cfg);
 }
 
+/* defaults < file < environment, then the checks that need the whole
+ * picture.  On failure cfg holds nothing and err says why. */
+static int read_config(sv_config *cfg, const char *file, char *err, size_t len)
+{
+    int rc = sv_config_defaults(cfg);
+    if (rc < 0) {
+        snprintf(err, len, "out of memory");
+        return rc;
+    }
+    if ((file && *file && (rc = sv_config_load_file(cfg, file, err, len)) < 0) ||
+        (rc = sv_config_load_env(cfg, environ, err, len)) < 0 ||
+        (rc = sv_config_validate(cfg, err, len)) < 0)
+        sv_config_free(cfg);
+    return rc;
+}
+
+/* --check-config, like nginx -t: the verdict, and the effective settings. */
+static int check_config(const char *file)
+{
+    sv_config cfg;
+    char err[512];
+    const char *name = file && *file ? file : NULL;
+    if (read_config(&cfg, file, err, sizeof err) < 0) {
+        fprintf(stderr, "sofiia-supervisor: %s\nsofiia-supervisor: configuration test failed\n",
+                err);
+        return 1;
+    }
+    printf("# sofiia-supervisor %s: effective settings (configuration file: %s)\n", PACKAGE_VERSION,
+           name ? name : "none");
+    sv_config_print(&cfg, stdout);
+    fflush(stdout);
+    fprintf(stderr, "sofiia-supervisor: configuration %s%stest is successful\n", name ? name : "",
+            name ? " " : "");
+    sv_config_free(&cfg);
+    return 0;
+}
+
+/* SIGHUP: read the same file and environment again, apply what can change
+ * live, and say in one line what changed and what needs a restart. */
+static void reload(sv_daemon *d)
+{
+    sv_config next;
+    char err[512];
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "file",
+                           d->config_file ? json_object_new_string(d->config_file) : NULL);
+    if (read_config(&next, d->config_file, err, sizeof err) < 0) {
+        json_object_object_add(f, "reason", json_object_new_string(err));
+        sv_log(SV_LEVEL_ERROR, "SIGHUP: configuration not reloaded, the running settings stay", f);
+        return;
+    }
+    json_object *changed = json_object_new_array(), *restart = json_object_new_array();
+    enum sv_level before = d->cfg.log_level;
+    sv_config_reload(&d->cfg, &next, changed, restart);
+    sv_config_free(&next);
+    int need_restart = json_object_array_length(restart) > 0;
+    json_object_object_add(f, "changed", changed);
+    json_object_object_add(f, "restart_needed", restart);
+    /* At the lower of the old and new levels, so the line shows whichever
+     * way LOG_LEVEL moved. */
+    sv_log_set_level(before < d->cfg.log_level ? before : d->cfg.log_level);
+    sv_log(need_restart ? SV_LEVEL_WARN : SV_LEVEL_INFO, "SIGHUP: configuration reloaded", f);
+    sv_log_set_level(d->cfg.log_level);
+    sv_registry_set_interval(d->reg, d->cfg.plugin_scan_ms);
+}
+
 int main(int argc, char **argv)
 {
     sv_daemon d;
     char err[512];
+    int check = 0;
     const char *file = getenv("SUPERVISOR_CONFIG");
     memset(&d, 0, sizeof d);
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
             file = argv[++i];
+        } else if (strcmp(argv[i], "--check-config") == 0) {
+            check = 1;
         } else if (strcmp(argv[i], "--check-plugin") == 0 && i + 1 < argc) {
             return check_plugin(argv[i + 1]);
         } else if (strcmp(argv[i], "--version") == 0) {
@@ -287,21 +397,24 @@ int main(int argc, char **argv)
                    SV_ABI_MINOR);
             return 0;
         } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            usage(stdout);
+            help();
             return 0;
         } else {
+            int needs = strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0 ||
+                        strcmp(argv[i], "--check-plugin") == 0;
+            fprintf(stderr, "sofiia-supervisor: %s%s%s\n", needs ? "" : "unknown argument ",
+                    argv[i], needs ? " needs a value" : "");
             usage(stderr);
             return 2;
         }
     }
-    if (sv_config_defaults(&d.cfg) < 0 ||
-        (file && *file && sv_config_load_file(&d.cfg, file, err, sizeof err) < 0) ||
-        sv_config_load_env(&d.cfg, environ, err, sizeof err) < 0 ||
-        sv_config_validate(&d.cfg, err, sizeof err) < 0) {
+    if (check)
+        return check_config(file);
+    if (read_config(&d.cfg, file, err, sizeof err) < 0) {
         die_config(err);
-        sv_config_free(&d.cfg);
         return 2;
     }
+    d.config_file = file && *file ? file : NULL;
     sv_log_set_level(d.cfg.log_level);
 
     /* Signals are taken by sigwait() here; every other thread inherits the
@@ -323,6 +436,7 @@ int main(int argc, char **argv)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
+            reload(&d);
             sv_logf(SV_LEVEL_INFO, "SIGHUP: rescanning %s, retrying refused files",
                     d.cfg.plugin_dir);
             sv_registry_scan(d.reg, 1);

@@ -105,8 +105,9 @@ static int copy_private(const char *src, const char *dir, char **out, char *why,
     char *dst = NULL;
     const char *base = strrchr(src, '/');
     base = base ? base + 1 : src;
-    if (asprintf(&dst, "%s/%u.%ld.%s", dir, atomic_fetch_add(&seq, 1) + 1, (long)getpid(), base) <
-        0) {
+    /* sv-<pid>-<n>-<file>: plugin_cache.c removes a dead pid's copies */
+    if (asprintf(&dst, "%s/sv-%ld-%u-%s", dir, (long)getpid(), atomic_fetch_add(&seq, 1) + 1,
+                 base) < 0) {
         dst = NULL;
         rc = -ENOMEM;
         reason(why, len, "out of memory");
@@ -363,7 +364,7 @@ void sv_graph_ent_unref(sv_graph_ent *e)
     ent_destroy(e);
 }
 
-int sv_registry_new(const char *dir, const sv_host *host, sv_registry **out)
+int sv_registry_new(const char *dir, const char *copy_dir, const sv_host *host, sv_registry **out)
 {
     int rc = 0;
     sv_registry *reg = calloc(1, sizeof *reg);
@@ -371,13 +372,10 @@ int sv_registry_new(const char *dir, const sv_host *host, sv_registry **out)
         rc = -ENOMEM;
         goto out;
     }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(reg->copy_dir, sizeof reg->copy_dir, "%s/sofiia-plugins.XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(reg->copy_dir)) {
-        rc = -errno;
-        sv_logf(SV_LEVEL_ERROR, "cannot create a private plugin directory %s: %s", reg->copy_dir,
-                strerror(errno));
+    if ((size_t)snprintf(reg->copy_dir, sizeof reg->copy_dir, "%s", copy_dir) >=
+        sizeof reg->copy_dir) {
+        rc = -ENAMETOOLONG;
+        sv_logf(SV_LEVEL_ERROR, "PLUGIN_CACHE_DIR=\"%s\": path too long", copy_dir);
         goto out;
     }
     reg->host = host;
@@ -617,6 +615,14 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
+void sv_registry_set_interval(sv_registry *reg, long interval_ms)
+{
+    pthread_mutex_lock(&reg->stop_lock);
+    reg->interval_ms = interval_ms;
+    pthread_cond_signal(&reg->stop_cond); /* the next wait is the new one */
+    pthread_mutex_unlock(&reg->stop_lock);
+}
+
 int sv_registry_watch(sv_registry *reg, long interval_ms)
 {
     reg->interval_ms = interval_ms;
@@ -689,7 +695,6 @@ void sv_registry_free(sv_registry *reg)
     for (size_t i = 0; i < reg->n_files; i++)
         free(reg->files[i].path);
     free(reg->files);
-    rmdir(reg->copy_dir);
     pthread_mutex_destroy(&reg->lock);
     pthread_mutex_destroy(&reg->scan_lock);
     pthread_mutex_destroy(&reg->stop_lock);

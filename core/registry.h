@@ -29,9 +29,10 @@ typedef struct sv_graph_ent {
 
 typedef struct sv_registry sv_registry;
 
-/* A registry over dir; private copies go under a fresh directory in tmpdir.
- * `host` is handed to every graph's init(). */
-int sv_registry_new(const char *dir, const sv_host *host, sv_registry **out);
+/* A registry over dir; private copies go into copy_dir (PLUGIN_CACHE_DIR,
+ * opened with plugin_cache.h, which outlives the registry).  `host` is
+ * handed to every graph's init(). */
+int sv_registry_new(const char *dir, const char *copy_dir, const sv_host *host, sv_registry **out);
 /* Unload everything (waits for nothing: call when no run is left). */
 void sv_registry_free(sv_registry *reg);
 
@@ -44,6 +45,8 @@ int sv_registry_ready(sv_registry *reg);
 
 /* Scan every interval_ms on a thread of its own until sv_registry_free. */
 int sv_registry_watch(sv_registry *reg, long interval_ms);
+/* Change the interval of a watching registry (SIGHUP). */
+void sv_registry_set_interval(sv_registry *reg, long interval_ms);
 
 /* The current version of graph `name`, pinned (NULL if none). */
 sv_graph_ent *sv_registry_get(sv_registry *reg, const char *name);
