@@ -93,5 +93,4 @@ int sv_config_is_live(const char *key);
 int sv_config_reload(sv_config *cur, const sv_config *next, json_object *changed,
                      json_object *restart);
 
-
 #endif
