@@ -11,6 +11,8 @@
 #include "run.h"
 #include "run_fsm.h"
 #include "schema.h"
+#include "sse.h"
+#include "ui.h"
 #include "util.h"
 
 #include <errno.h>
@@ -89,7 +91,8 @@ static void get_metrics(sv_api *api, sv_resp *resp)
                           .exec = api->exec,
                           .gw = api->gw,
                           .reg = api->reg,
-                          .watch = api->watch};
+                          .watch = api->watch,
+                          .streams = (size_t)atomic_load(&api->streams)};
     if (sv_metrics_render(&src, &resp->text) < 0) {
         sv_resp_error(resp, 500, "internal", "out of memory", NULL);
         return;
@@ -330,6 +333,8 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
         goto out;
     }
     sv_exec_submit(api->exec, r);
+    /* event streams of every run (GET /v1/events) hear of it now */
+    sv_watch_notify(api->watch, r->id, 0);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "run_id", json_object_new_string(r->id));
     json_object_object_add(o, "status", json_object_new_string("queued"));
@@ -662,8 +667,12 @@ void sv_api_handle(void *app, const sv_req *req, sv_resp *resp)
         json_object_object_add(o, "status", json_object_new_string("ok"));
         return reply(resp, 200, o);
     }
+    if (strcmp(p, "/ui") == 0 || strncmp(p, "/ui/", 4) == 0)
+        return sv_ui_serve(api->cfg->ui_dir, req, resp);
     if (strcmp(p, "/metrics") == 0)
         return get ? get_metrics(api, resp) : method_not_allowed(resp, "GET");
+    if (strcmp(p, "/v1/events") == 0)
+        return get ? sv_sse_runs(api, req, resp) : method_not_allowed(resp, "GET");
     if (strcmp(p, "/readyz") == 0)
         return get ? get_readyz(api, resp) : method_not_allowed(resp, "GET");
     if (strcmp(p, "/v1/graphs") == 0)
@@ -677,6 +686,8 @@ void sv_api_handle(void *app, const sv_req *req, sv_resp *resp)
             return get ? get_run(api, req, id, resp) : method_not_allowed(resp, "GET");
         if (strcmp(tail, "/cancel") == 0)
             return post ? post_cancel(api, req, id, resp) : method_not_allowed(resp, "POST");
+        if (strcmp(tail, "/events") == 0)
+            return get ? sv_sse_run_events(api, req, id, resp) : method_not_allowed(resp, "GET");
     }
     char msg[160];
     snprintf(msg, sizeof msg, "no such endpoint: %.8s %.100s (see docs/api.md)", m, p);

@@ -24,6 +24,7 @@ typedef struct sv_api {
     sv_watch *watch;     /* requests waiting on runs (?wait=) */
     sv_gateway *gw;      /* for /metrics */
     atomic_int stopping; /* shutting down: no new runs, no new waits */
+    atomic_int streams;  /* event streams open now (sse.c), for /metrics */
 } sv_api;
 
 /* The sv_http_handler: app is an sv_api. */

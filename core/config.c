@@ -18,6 +18,9 @@
 #ifndef SV_PLUGIN_DIR
 #define SV_PLUGIN_DIR "/usr/local/lib/sofiia/plugins"
 #endif
+#ifndef SV_UI_DIR
+#define SV_UI_DIR "/usr/local/share/sofiia/ui"
+#endif
 
 static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -75,8 +78,10 @@ int sv_config_defaults(sv_config *cfg)
     cfg->plugin_scan_ms = 1000;
     cfg->cancel_grace_ms = 10000;
     cfg->node_ttl_ms = 10000;
+    cfg->sse_heartbeat_ms = 15000;
     if (replace_str(&cfg->gateway_base_url, "http://router:8000") < 0 ||
-        replace_str(&cfg->plugin_dir, SV_PLUGIN_DIR) < 0 || default_cache_dir(cfg) < 0) {
+        replace_str(&cfg->plugin_dir, SV_PLUGIN_DIR) < 0 ||
+        replace_str(&cfg->ui_dir, SV_UI_DIR) < 0 || default_cache_dir(cfg) < 0) {
         sv_config_free(cfg);
         return -ENOMEM;
     }
@@ -98,6 +103,8 @@ void sv_config_free(sv_config *cfg)
     free(cfg->gateway_base_url);
     free(cfg->redis_url);
     free(cfg->plugin_dir);
+    free(cfg->ui_dir);
+    cfg->ui_dir = NULL;
     free(cfg->plugin_cache_dir);
     cfg->plugin_cache_dir = NULL;
     cfg->internal_key = cfg->gateway_base_url = cfg->api_key = NULL;
@@ -334,6 +341,19 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
             cfg->node_ttl_ms = n * 1000;
     } else if (strcmp(key, "SUPERVISOR_NODE_ID") == 0) {
         rc = parse_node_id(cfg, v, err, len);
+    } else if (strcmp(key, "UI_DIR") == 0) {
+        /* looked at when the console is asked for: a daemon without it
+         * serves the API all the same */
+        if (v[0] != '/' || strlen(v) > 1024)
+            return fail(err, len,
+                        "UI_DIR=\"%.200s\": expected an absolute path of at most 1024 characters "
+                        "(the run console's files)",
+                        v);
+        return replace_str(&cfg->ui_dir, v);
+    } else if (strcmp(key, "SSE_HEARTBEAT_SEC") == 0) {
+        rc = parse_int(key, v, 1, 3600, &n, err, len);
+        if (rc == 0)
+            cfg->sse_heartbeat_ms = n * 1000;
     } else if (from_file) {
         rc = fail(err, len, "unknown setting \"%s\" (see docs/operations.md for the list)", key);
     }
@@ -361,6 +381,8 @@ static const char *const g_keys[] = {"SUPERVISOR_LISTEN",
                                      "CANCEL_GRACE_SEC",
                                      "SUPERVISOR_NODE_ID",
                                      "NODE_TTL_SEC",
+                                     "UI_DIR",
+                                     "SSE_HEARTBEAT_SEC",
                                      NULL};
 
 const char *const *sv_config_keys(void)

@@ -36,6 +36,10 @@ typedef struct sv_config {
     int64_t cancel_grace_ms; /* how long on_cancel's tool calls may take */
     char node_id[65];        /* this instance in a shared store; "" = random */
     int64_t node_ttl_ms;     /* a node silent this long is dead: others resume its runs */
+    /* The run console's files (/ui/), and how often an idle event stream
+     * sends a comment line. */
+    char *ui_dir;
+    int64_t sse_heartbeat_ms;
     /* Where each setting came from, one bit per sv_config_keys() index:
      * for --check-config. */
     uint64_t from_file, from_env;

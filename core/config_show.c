@@ -53,6 +53,10 @@ static const sv_setting g_settings[] = {
      "0-64 of [A-Za-z0-9_.:-]", "with Redis: this instance's name, unique and stable"},
     {"NODE_TTL_SEC", 0, NULL, "1..3600",
      "with Redis: an instance silent this long is dead and its runs are resumed"},
+    {"UI_DIR", 0, NULL, "an absolute path",
+     "the run console's static files, served at /ui/ (docs/ui.md)"},
+    {"SSE_HEARTBEAT_SEC", 0, NULL, "1..3600",
+     "an idle event stream sends a comment line this often (keeps proxies from cutting it)"},
 };
 
 static const sv_setting *setting(const char *key)
@@ -117,6 +121,8 @@ int sv_config_format(const sv_config *c, const char *key, int masked, char *buf,
         s = c->plugin_cache_dir;
     else if (strcmp(key, "SUPERVISOR_NODE_ID") == 0)
         s = c->node_id;
+    else if (strcmp(key, "UI_DIR") == 0)
+        s = c->ui_dir;
     else if (strcmp(key, "LOG_LEVEL") == 0)
         s = sv_log_level_name(c->log_level);
     else if (strcmp(key, "RUN_TTL_SEC") == 0)
@@ -143,6 +149,8 @@ int sv_config_format(const sv_config *c, const char *key, int masked, char *buf,
         n = c->cancel_grace_ms / 1000;
     else if (strcmp(key, "NODE_TTL_SEC") == 0)
         n = c->node_ttl_ms / 1000;
+    else if (strcmp(key, "SSE_HEARTBEAT_SEC") == 0)
+        n = c->sse_heartbeat_ms / 1000;
     else
         return -ENOENT;
     if (s)

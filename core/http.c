@@ -1,6 +1,5 @@
 /* http.c - see http.h. */
-#include "http.h"
-#include "auth.h"
+#include "http_internal.h"
 #include "log.h"
 #include "pool.h"
 #include "util.h"
@@ -18,23 +17,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#if MHD_VERSION < 0x00097002
-typedef int MHD_Result;
-#else
-typedef enum MHD_Result MHD_Result;
-#endif
-
-struct sv_http {
-    struct MHD_Daemon *d;
-    sv_http_cfg cfg;
-    sv_auth *auth; /* NULL: the API is open */
-    int port;
-    atomic_int parked;     /* requests parked at least once and not yet complete */
-    atomic_int offered;    /* requests handed to the pool and not yet answered */
-    pthread_mutex_t olock; /* the phases of offloaded requests, inline_only */
-    int inline_only;       /* stopping: the pool may stop, handlers run here */
-};
 
 /* Per-request state, freed by the completion callback. */
 typedef struct sv_conn_state {
@@ -111,8 +93,59 @@ int sv_req_unknown_query(const sv_req *req, const char *const *allowed, char *ba
     return qc.found;
 }
 
+/* Free what an unsent answer owns. */
+static void resp_clear(sv_resp *resp)
+{
+    json_object_put(resp->body);
+    resp->body = NULL;
+    free(resp->text);
+    resp->text = NULL;
+    free(resp->json_text);
+    resp->json_text = NULL;
+    free(resp->raw);
+    resp->raw = NULL;
+    sv_stream_discard(resp->stream);
+    resp->stream = NULL;
+}
+
+/* A static file of the console (ui.c): its bytes, type and validators.
+ * The page's own rules (CSP) keep it to the daemon's own scripts. */
+static MHD_Result send_file(struct MHD_Connection *conn, sv_resp *resp)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        resp->raw_len, resp->raw ? resp->raw : (void *)"", MHD_RESPMEM_MUST_COPY);
+    MHD_Result ret = MHD_NO;
+    if (r) {
+        if (resp->status != 304)
+            MHD_add_response_header(r, "Content-Type", resp->content_type);
+        if (resp->etag[0])
+            MHD_add_response_header(r, "ETag", resp->etag);
+        /* Small files: always revalidated (a 304 when unchanged), so an
+         * upgrade of the daemon is seen at the next load. */
+        MHD_add_response_header(r, "Cache-Control", "no-cache");
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+        MHD_add_response_header(r, "X-Frame-Options", "DENY");
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+        ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+        MHD_destroy_response(r);
+    }
+    resp_clear(resp);
+    return ret;
+}
+
 static MHD_Result send_resp(struct MHD_Connection *conn, sv_resp *resp)
 {
+    if (resp->stream) {
+        sv_stream *st = resp->stream;
+        resp->stream = NULL;
+        resp_clear(resp);
+        return sv_stream_queue(conn, st);
+    }
+    if (resp->is_file)
+        return send_file(conn, resp);
     size_t len = 0;
     const char *text = "{}";
     if (resp->text)
@@ -170,7 +203,9 @@ void sv_http_drain(sv_http *h, int64_t timeout_ms)
     pthread_mutex_unlock(&h->olock);
     int64_t deadline = sv_mono_ms() + timeout_ms;
     struct timespec ts = {0, 5 * 1000000L};
-    while (atomic_load(&h->parked) > 0 && sv_mono_ms() < deadline)
+    /* Woken streams end at once; one still writing to a slow client is cut
+     * by the stop after the bound. */
+    while ((atomic_load(&h->parked) > 0 || atomic_load(&h->streams) > 0) && sv_mono_ms() < deadline)
         nanosleep(&ts, NULL);
     /* Handlers on the pool end within the store's timeout per round trip;
      * their connections must be theirs until then, whatever the bound. */
@@ -192,12 +227,15 @@ static MHD_Result send_error(struct MHD_Connection *conn, int status, const char
 }
 
 /* Bearer check in constant time against every key (auth.h); /healthz stays
- * open for probes.  The key that matched in *key. */
+ * open for probes, and the console's static files (/ui/) for browsers: they
+ * hold no data, and every API call the page makes carries the key.  The key
+ * that matched in *key. */
 static int authorized(sv_http *h, struct MHD_Connection *conn, const char *url,
                       const sv_auth_key **key)
 {
     *key = NULL;
-    if (!h->auth || strcmp(url, "/healthz") == 0)
+    if (!h->auth || strcmp(url, "/healthz") == 0 || strcmp(url, "/ui") == 0 ||
+        strncmp(url, "/ui/", 4) == 0)
         return 1;
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
@@ -233,11 +271,11 @@ static void offload_task(sv_pool_task *t)
     if (resp.parked) {
         /* Waits on, suspended: its waker resumes it, and the handler runs
          * again; a wake that came meanwhile is passed on now. */
-        json_object_put(resp.body);
+        resp_clear(&resp);
         st->phase = OFF_IDLE;
         resume = st->rewake;
     } else {
-        if (!resp.body && !resp.text && !resp.json_text)
+        if (!resp.body && !resp.text && !resp.json_text && !resp.is_file && !resp.stream)
             sv_resp_error(&resp, 500, "internal", "the handler produced no answer", NULL);
         st->answer = resp;
         st->phase = OFF_READY;
@@ -363,10 +401,10 @@ static MHD_Result handle_here(sv_http *h, sv_conn_state *st, struct MHD_Connecti
     sv_resp resp = {.status = 500};
     h->cfg.handler(h->cfg.app, &req, &resp);
     if (resp.parked) {
-        json_object_put(resp.body);
+        resp_clear(&resp);
         return MHD_YES; /* called again once woken */
     }
-    if (!resp.body && !resp.text && !resp.json_text)
+    if (!resp.body && !resp.text && !resp.json_text && !resp.is_file && !resp.stream)
         sv_resp_error(&resp, 500, "internal", "the handler produced no answer", NULL);
     return send_resp(conn, &resp);
 }
@@ -381,9 +419,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (st) {
         if (st->counted)
             atomic_fetch_sub(&h->parked, 1);
-        json_object_put(st->answer.body);
-        free(st->answer.text);
-        free(st->answer.json_text);
+        resp_clear(&st->answer); /* an answer made but never sent */
         free(st->buf);
         free(st);
     }
@@ -421,6 +457,7 @@ int sv_http_start(const sv_http_cfg *cfg, sv_http **out)
     h->cfg = *cfg;
     atomic_init(&h->parked, 0);
     atomic_init(&h->offered, 0);
+    atomic_init(&h->streams, 0);
     pthread_mutex_init(&h->olock, NULL);
     char why[384];
     rc = sv_auth_parse(cfg->internal_key, &h->auth, why, sizeof why); /* checked by config.c */

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 typedef struct sv_http sv_http;
+typedef struct sv_stream sv_stream; /* a streamed answer (http_stream.c) */
 
 typedef struct sv_req {
     void *conn; /* struct MHD_Connection * */
@@ -39,6 +40,16 @@ typedef struct sv_resp {
     int parked;      /* set by sv_http_park: no answer now */
     char *text;      /* owned (malloc'd); when set, sent as Prometheus text instead of body */
     char *json_text; /* owned (malloc'd); when set, sent as JSON text instead of body */
+    /* A static file (ui.c): raw bytes (owned, malloc'd; NULL for a 304)
+     * sent as content_type with its ETag, instead of JSON. */
+    int is_file;
+    char *raw;
+    size_t raw_len;
+    char content_type[48];
+    char etag[48];
+    /* A streamed answer (sv_stream_new), owned until sent: 200 with
+     * text/event-stream, its body written as the stream fills it. */
+    sv_stream *stream;
 } sv_resp;
 
 typedef void (*sv_http_handler)(void *app, const sv_req *req, sv_resp *resp);
@@ -86,6 +97,42 @@ void sv_http_wake(void *conn);
  * pool to be answered and done (a stop: after waking them, before
  * sv_http_stop cuts them). */
 void sv_http_drain(sv_http *h, int64_t timeout_ms);
+
+/*
+ * Streamed answers (Server-Sent Events).  A handler makes a stream and
+ * puts it in resp->stream; libmicrohttpd sends the headers, then asks for
+ * the body.  Whenever all that was written has been sent, the stream's fill
+ * is called for more.  It writes with sv_stream_write and says:
+ *   SV_STREAM_MORE  call me again once this is sent;
+ *   SV_STREAM_WAIT  nothing now: I have asked to be woken (sv_stream_wake),
+ *                   the connection stays suspended, holding no thread;
+ *   SV_STREAM_END   what I wrote is the last: finish the response.
+ * fill runs with the connection suspended, on the API pool when the
+ * transport has one (it may wait on the store) or on the HTTP thread.
+ * done(ctx) is called once when the stream is over (sent, the client gone,
+ * or never sent), never while fill runs or a wake is expected.
+ */
+enum { SV_STREAM_MORE = 0, SV_STREAM_WAIT = 1, SV_STREAM_END = 2 };
+typedef struct sv_stream_ops {
+    int (*fill)(void *ctx, sv_stream *s);
+    void (*done)(void *ctx);
+} sv_stream_ops;
+
+/* A stream for req's connection with these ops and ctx; NULL: no memory
+ * (done is not called then). */
+sv_stream *sv_stream_new(const sv_req *req, const sv_stream_ops *ops, void *ctx);
+/* Free a stream that will not be sent (done is called). */
+void sv_stream_discard(sv_stream *s);
+/* Append body bytes (from fill, or from the handler before it answers);
+ * 0 or -ENOMEM. */
+int sv_stream_write(sv_stream *s, const char *data, size_t len);
+/* Resume a stream that answered SV_STREAM_WAIT (any thread, once per
+ * wait): fill is called again.  hangup: its client has gone; the
+ * connection is closed instead. */
+void sv_stream_wake(sv_stream *s, int hangup);
+/* The client's socket, for watching it for a hang-up while waiting; -1
+ * when unknown. */
+int sv_stream_fd(const sv_stream *s);
 
 /* Fill resp with the error body {"error":{"code","message"[,"details":{"field"}]}}. */
 void sv_resp_error(sv_resp *resp, int status, const char *code, const char *message,

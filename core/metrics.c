@@ -110,6 +110,8 @@ int sv_metrics_render(const sv_metrics_src *src, char **out)
     put(&t, "sofiia_tool_call_attempt_seconds_total %.3f\n", (double)gw.duration_ms / 1000.0);
     one(&t, "sofiia_waiting_requests", "gauge", "GET /v1/runs/{id}?wait= requests parked now.",
         sv_watch_count(src->watch));
+    one(&t, "sofiia_event_streams", "gauge",
+        "Event streams (GET /v1/runs/{id}/events, GET /v1/events) open now.", src->streams);
     if (t.failed) {
         free(t.p);
         return -ENOMEM;

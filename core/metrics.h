@@ -19,6 +19,7 @@ typedef struct sv_metrics_src {
     sv_gateway *gw;
     sv_registry *reg;
     sv_watch *watch;
+    size_t streams; /* event streams open now */
 } sv_metrics_src;
 
 /* The exposition text (malloc'd) into *out; 0 or -ENOMEM. */
