@@ -93,6 +93,8 @@ static void get_metrics(sv_api *api, sv_resp *resp)
                           .reg = api->reg,
                           .watch = api->watch,
                           .streams = (size_t)atomic_load(&api->streams)};
+    src.runs_limit = api->cfg->max_runs_active;
+    src.runs_refused = atomic_load(&api->runs_refused);
     if (sv_metrics_render(&src, &resp->text) < 0) {
         sv_resp_error(resp, 500, "internal", "out of memory", NULL);
         return;
@@ -228,6 +230,36 @@ static int valid_idem_key(const char *k)
     return 1;
 }
 
+/* A 429's Retry-After: runs end at their own pace, so a guess that spreads
+ * retries out rather than one that promises a place. */
+#define SV_RETRY_AFTER_SEC 5
+
+/*
+ * Count a start against MAX_RUNS_ACTIVE (runs live here: queued, running or
+ * waiting; and starts under way): 1 with a place held (api->admitting, given
+ * back by the caller once the run is submitted or refused), or 0 with a 429
+ * in resp.
+ */
+static int admit(sv_api *api, sv_resp *resp)
+{
+    long max = api->cfg->max_runs_active;
+    long ahead = atomic_fetch_add(&api->admitting, 1);
+    long live = (long)sv_exec_live(api->exec);
+    if (max <= 0 || live + ahead < max)
+        return 1;
+    atomic_fetch_sub(&api->admitting, 1);
+    atomic_fetch_add(&api->runs_refused, 1);
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "this instance has %ld runs accepted and not yet finished (MAX_RUNS_ACTIVE=%ld); "
+             "retry after %d s, or start the run on another instance",
+             live, max, SV_RETRY_AFTER_SEC);
+    sv_resp_error(resp, 429, "too_many_runs", msg, NULL);
+    snprintf(resp->extra_name, sizeof resp->extra_name, "Retry-After");
+    snprintf(resp->extra_value, sizeof resp->extra_value, "%d", SV_RETRY_AFTER_SEC);
+    return 0;
+}
+
 static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *resp)
 {
     sv_graph_ent *e = NULL;
@@ -235,7 +267,7 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
     sv_run *r = NULL;
     char idem[512] = "";
     char fingerprint[65 + 160];
-    int rc;
+    int rc, admitted = 0;
     if (atomic_load(&api->stopping)) {
         /* a keep-alive connection may still bring a start while the daemon
          * drains: say so rather than accept a run that would never start */
@@ -244,6 +276,10 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
                       NULL);
         goto out;
     }
+    /* Full: refused before any work.  A start with an Idempotency-Key is
+     * looked at first (below): a retry of an accepted start gets its run. */
+    if (!sv_req_header(req, "Idempotency-Key") && !(admitted = admit(api, resp)))
+        goto out;
     e = sv_registry_get(api->reg, name);
     if (!e) {
         char msg[256];
@@ -320,6 +356,11 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
             goto out;
         }
     }
+    if (!admitted && !(admitted = admit(api, resp))) {
+        if (idem[0])
+            api->store->ops->idem_release(api->store, idem);
+        goto out;
+    }
     rc = sv_exec_own(api->exec, r->id, 1);
     if (rc == 0) {
         rc = sv_run_store_create(r);
@@ -341,6 +382,8 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
     json_object_object_add(o, "result", NULL);
     reply(resp, 202, o);
 out:
+    if (admitted) /* submitted (counted live from now) or refused */
+        atomic_fetch_sub(&api->admitting, 1);
     sv_run_unref(r);
     json_object_put(input);
     json_object_put(body);
@@ -447,12 +490,15 @@ static void get_run(sv_api *api, const sv_req *req, const char *id, sv_resp *res
         if (now < *req->park_deadline) {
             /* Suspended before it is registered: a wake must find it parked. */
             sv_http_park(req, resp);
-            rc = sv_watch_add(api->watch, id, req->conn, since >= 0 ? SV_WATCH_ANY : SV_WATCH_FINAL,
-                              *req->park_deadline, mark);
+            /* With its socket: a client that hangs up is let go at once. */
+            rc = sv_watch_add_fd(api->watch, id, req->conn, sv_req_socket(req),
+                                 since >= 0 ? SV_WATCH_ANY : SV_WATCH_FINAL, *req->park_deadline,
+                                 mark);
             if (rc == -EAGAIN) {
                 sv_http_wake(req->conn); /* it changed meanwhile: look again */
             } else if (rc < 0) {
-                *req->park_deadline = 1; /* stopping, or no memory: answer when called again */
+                /* stopping, the client gone, or no memory: answer when called again */
+                *req->park_deadline = 1;
                 sv_http_wake(req->conn);
             }
             json_object_put(view);

@@ -21,10 +21,12 @@ typedef struct sv_api {
     sv_registry *reg;
     sv_exec *exec;
     const sv_host *host;
-    sv_watch *watch;     /* requests waiting on runs (?wait=) */
-    sv_gateway *gw;      /* for /metrics */
-    atomic_int stopping; /* shutting down: no new runs, no new waits */
-    atomic_int streams;  /* event streams open now (sse.c), for /metrics */
+    sv_watch *watch;            /* requests waiting on runs (?wait=) */
+    sv_gateway *gw;             /* for /metrics */
+    atomic_int stopping;        /* shutting down: no new runs, no new waits */
+    atomic_long admitting;      /* starts admitted and not yet submitted (MAX_RUNS_ACTIVE) */
+    atomic_ullong runs_refused; /* starts answered 429 too_many_runs */
+    atomic_int streams;         /* event streams open now (sse.c), for /metrics */
 } sv_api;
 
 /* The sv_http_handler: app is an sv_api. */

@@ -78,6 +78,9 @@ int sv_config_defaults(sv_config *cfg)
     cfg->plugin_scan_ms = 1000;
     cfg->cancel_grace_ms = 10000;
     cfg->node_ttl_ms = 10000;
+    cfg->max_connections = 10000;
+    cfg->connection_timeout_sec = 60;
+    cfg->max_runs_active = 50000;
     cfg->sse_heartbeat_ms = 15000;
     if (replace_str(&cfg->gateway_base_url, "http://router:8000") < 0 ||
         replace_str(&cfg->plugin_dir, SV_PLUGIN_DIR) < 0 ||
@@ -339,6 +342,18 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
         rc = parse_int(key, v, 1, 3600, &n, err, len);
         if (rc == 0)
             cfg->node_ttl_ms = n * 1000;
+    } else if (strcmp(key, "MAX_CONNECTIONS") == 0) {
+        rc = parse_int(key, v, 16, 1000000, &n, err, len);
+        if (rc == 0)
+            cfg->max_connections = (unsigned)n;
+    } else if (strcmp(key, "CONNECTION_TIMEOUT_SEC") == 0) {
+        rc = parse_int(key, v, 1, 3600, &n, err, len);
+        if (rc == 0)
+            cfg->connection_timeout_sec = (unsigned)n;
+    } else if (strcmp(key, "MAX_RUNS_ACTIVE") == 0) {
+        rc = parse_int(key, v, 1, 10000000, &n, err, len);
+        if (rc == 0)
+            cfg->max_runs_active = (long)n;
     } else if (strcmp(key, "SUPERVISOR_NODE_ID") == 0) {
         rc = parse_node_id(cfg, v, err, len);
     } else if (strcmp(key, "UI_DIR") == 0) {
@@ -381,6 +396,9 @@ static const char *const g_keys[] = {"SUPERVISOR_LISTEN",
                                      "CANCEL_GRACE_SEC",
                                      "SUPERVISOR_NODE_ID",
                                      "NODE_TTL_SEC",
+                                     "MAX_CONNECTIONS",
+                                     "CONNECTION_TIMEOUT_SEC",
+                                     "MAX_RUNS_ACTIVE",
                                      "UI_DIR",
                                      "SSE_HEARTBEAT_SEC",
                                      NULL};

@@ -33,9 +33,12 @@ typedef struct sv_config {
     int64_t max_body_bytes;
     int64_t shutdown_grace_ms;
     int64_t plugin_scan_ms;
-    int64_t cancel_grace_ms; /* how long on_cancel's tool calls may take */
-    char node_id[65];        /* this instance in a shared store; "" = random */
-    int64_t node_ttl_ms;     /* a node silent this long is dead: others resume its runs */
+    int64_t cancel_grace_ms;         /* how long on_cancel's tool calls may take */
+    char node_id[65];                /* this instance in a shared store; "" = random */
+    int64_t node_ttl_ms;             /* a node silent this long is dead: others resume its runs */
+    unsigned max_connections;        /* HTTP connections open at once */
+    unsigned connection_timeout_sec; /* an idle connection is closed after this */
+    long max_runs_active;            /* runs accepted and not finished here; past it, 429 */
     /* The run console's files (/ui/), and how often an idle event stream
      * sends a comment line. */
     char *ui_dir;

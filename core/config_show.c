@@ -53,6 +53,12 @@ static const sv_setting g_settings[] = {
      "0-64 of [A-Za-z0-9_.:-]", "with Redis: this instance's name, unique and stable"},
     {"NODE_TTL_SEC", 0, NULL, "1..3600",
      "with Redis: an instance silent this long is dead and its runs are resumed"},
+    {"MAX_CONNECTIONS", 0, NULL, "16..1000000",
+     "HTTP connections open at once; RLIMIT_NOFILE is raised to fit them"},
+    {"CONNECTION_TIMEOUT_SEC", 0, NULL, "1..3600",
+     "an HTTP connection idle this long is closed (not a waiting request)"},
+    {"MAX_RUNS_ACTIVE", 0, NULL, "1..10000000",
+     "runs accepted and not yet finished here; past it, starts get 429"},
     {"UI_DIR", 0, NULL, "an absolute path",
      "the run console's static files, served at /ui/ (docs/ui.md)"},
     {"SSE_HEARTBEAT_SEC", 0, NULL, "1..3600",
@@ -149,6 +155,12 @@ int sv_config_format(const sv_config *c, const char *key, int masked, char *buf,
         n = c->cancel_grace_ms / 1000;
     else if (strcmp(key, "NODE_TTL_SEC") == 0)
         n = c->node_ttl_ms / 1000;
+    else if (strcmp(key, "MAX_CONNECTIONS") == 0)
+        n = c->max_connections;
+    else if (strcmp(key, "CONNECTION_TIMEOUT_SEC") == 0)
+        n = c->connection_timeout_sec;
+    else if (strcmp(key, "MAX_RUNS_ACTIVE") == 0)
+        n = c->max_runs_active;
     else if (strcmp(key, "SSE_HEARTBEAT_SEC") == 0)
         n = c->sse_heartbeat_ms / 1000;
     else

@@ -3,6 +3,7 @@
 #include "host.h"
 #include "log.h"
 #include "run_fsm.h"
+#include "stall.h"
 #include "timer.h"
 
 #include <errno.h>
@@ -119,6 +120,7 @@ static void deadline_fire(void *arg, uint64_t tag, int fired)
         int none = SV_STOP_NONE;
         if (!sv_run_status_final(r->status) &&
             atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_TIMEOUT)) {
+            sv_stall_stop_asked(r, SV_STOP_TIMEOUT);
             if (r->status == SV_RUN_QUEUED) {
                 /* Never started: end it here rather than wait for a worker;
                  * its queue entry finds it final and drops it. */
@@ -324,7 +326,9 @@ static void step_run(sv_exec *ex, sv_run *r)
     sv_step step = {.next = node->next, .delay_ms = 0};
     sv_ctx ctx = {
         .run = r, .node_name = node->name, .seq_slot = (uint32_t)(node - g->nodes), .cleanup = 0};
+    sv_stall_node_begin(r, ctx.seq_slot);
     int rc = node->run(&ctx, sv_host_table(), &step);
+    sv_stall_node_end(r);
     int64_t ms = sv_mono_ms() - t0;
     stop = atomic_load(&r->cancel);
     if (stop == SV_STOP_SHUTDOWN) {
@@ -503,6 +507,8 @@ static int cancel_run(sv_exec *ex, const char *run_id, int event, const char *ke
         int none = SV_STOP_NONE;
         sv_run_move(r, SV_RI_CANCEL); /* running stays running: it is asked to stop */
         newly = atomic_compare_exchange_strong(&r->cancel, &none, SV_STOP_USER);
+        if (newly)
+            sv_stall_stop_asked(r, SV_STOP_USER);
         if (newly && r->where == SV_WHERE_TIMER) {
             r->park_gen++;
             r->where = SV_WHERE_QUEUE;
@@ -579,8 +585,10 @@ static void stop_in_flight(sv_exec *ex)
     for (size_t b = 0; b < SV_MAP_BUCKETS; b++) {
         for (sv_run *r = ex->map[b]; r; r = r->map_next) {
             pthread_mutex_lock(&r->lock);
-            if (r->where == SV_WHERE_WORKER)
+            if (r->where == SV_WHERE_WORKER) {
                 atomic_store(&r->cancel, SV_STOP_SHUTDOWN);
+                sv_stall_stop_asked(r, SV_STOP_SHUTDOWN);
+            }
             pthread_mutex_unlock(&r->lock);
         }
     }

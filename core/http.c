@@ -1,5 +1,6 @@
 /* http.c - see http.h. */
 #include "http_internal.h"
+#include "flood.h"
 #include "log.h"
 #include "pool.h"
 #include "util.h"
@@ -91,6 +92,13 @@ int sv_req_unknown_query(const sv_req *req, const char *const *allowed, char *ba
     query_check qc = {.allowed = allowed, .bad = bad, .len = len};
     MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, check_arg, &qc);
     return qc.found;
+}
+
+int sv_req_socket(const sv_req *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return ci ? (int)ci->connect_fd : -1;
 }
 
 /* Free what an unsent answer owns. */
@@ -426,17 +434,67 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Connections open now, and how many may be (sv_http_start): for /metrics,
+ * and for the line that says the limit was reached.  One transport per
+ * process. */
+static atomic_uint g_conns;
+static unsigned g_conn_limit;
+static sv_ratelimit g_limit_log = SV_RATELIMIT_INITIALIZER(1000);
+
+/* At the limit libmicrohttpd stops accepting, silently: new connections
+ * wait in the kernel's listen backlog.  Say so, once a second at most. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode what)
+{
+    uint64_t held = 0;
+    (void)cls;
+    (void)conn;
+    (void)socket_ctx;
+    if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub(&g_conns, 1);
+        return;
+    }
+    unsigned n = atomic_fetch_add(&g_conns, 1) + 1;
+    if (n < g_conn_limit || !sv_ratelimit_pass(&g_limit_log, sv_mono_ms(), &held))
+        return;
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "connections", json_object_new_int64(n));
+    json_object_object_add(f, "max_connections", json_object_new_int64(g_conn_limit));
+    if (held > 0)
+        json_object_object_add(f, "suppressed", json_object_new_int64((int64_t)held));
+    sv_log(SV_LEVEL_WARN,
+           "HTTP connection limit reached (MAX_CONNECTIONS): new connections wait in the "
+           "kernel's listen backlog until one closes (idle ones close after "
+           "CONNECTION_TIMEOUT_SEC)",
+           f);
+}
+
+unsigned sv_http_connections(unsigned *limit)
+{
+    *limit = g_conn_limit;
+    return atomic_load(&g_conns);
+}
+
+/* libmicrohttpd's complaints come once per refused connection in a flood:
+ * a line a second at most, with the count of those held back. */
+static sv_ratelimit g_mhd_log = SV_RATELIMIT_INITIALIZER(1000);
+
 /* libmicrohttpd's own complaints go through the JSON logger too. */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
+    uint64_t held = 0;
     (void)cls;
+    if (!sv_ratelimit_pass(&g_mhd_log, sv_mono_ms(), &held))
+        return;
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
     json_object *f = json_object_new_object();
     json_object_object_add(f, "component", json_object_new_string("libmicrohttpd"));
+    if (held > 0)
+        json_object_object_add(f, "suppressed", json_object_new_int64((int64_t)held));
     sv_log(SV_LEVEL_WARN, msg, f);
 }
 
@@ -485,11 +543,14 @@ int sv_http_start(const sv_http_cfg *cfg, sv_http **out)
         flags |= MHD_USE_EPOLL;
     else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
         flags |= MHD_USE_POLL;
-    h->d = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, MHD_OPTION_SOCK_ADDR, sa,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
+    unsigned conns = sv_nofile_raise(cfg->max_connections ? cfg->max_connections : 10000);
+    unsigned idle = cfg->idle_timeout_sec ? cfg->idle_timeout_sec : 60;
+    g_conn_limit = conns;
+    h->d = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_logger, h, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_CONNECTION_TIMEOUT, idle,
+        MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_END);
     if (!h->d) {
         rc = -EADDRINUSE;
         goto out;

@@ -67,11 +67,19 @@ typedef struct sv_http_cfg {
      * suspended meanwhile and resumed with the answer.  NULL: handlers run
      * on the HTTP thread (the embedded store never waits). */
     struct sv_pool *offload;
+    /* Connections open at once (MAX_CONNECTIONS; 0: 10000); the soft
+     * RLIMIT_NOFILE is raised to fit them (flood.h).  A connection idle
+     * for idle_timeout_sec (CONNECTION_TIMEOUT_SEC; 0: 60) is closed; a
+     * parked request is not idle: its client's hang-up ends it (watch.h). */
+    unsigned max_connections;
+    unsigned idle_timeout_sec;
 } sv_http_cfg;
 
 int sv_http_start(const sv_http_cfg *cfg, sv_http **out);
 /* The port actually bound. */
 int sv_http_port(const sv_http *h);
+/* HTTP connections open now, and in *limit how many may be. */
+unsigned sv_http_connections(unsigned *limit);
 /* Stop accepting new connections (requests in progress finish). */
 void sv_http_quiesce(sv_http *h);
 void sv_http_stop(sv_http *h);
@@ -83,6 +91,10 @@ const char *sv_req_query(const sv_req *req, const char *name);
 /* Is there a query argument not in allowed (NULL-terminated)?  1 and its
  * name in bad, or 0. */
 int sv_req_unknown_query(const sv_req *req, const char *const *allowed, char *bad, size_t len);
+
+/* The socket of the request's connection, to watch for its client's
+ * hang-up while it is parked (watch.h); -1 when unknown. */
+int sv_req_socket(const sv_req *req);
 
 /*
  * Park the request instead of answering (from the handler only): its

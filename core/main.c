@@ -16,6 +16,7 @@
 #include "pool.h"
 #include "recover.h"
 #include "registry.h"
+#include "stall.h"
 #include "store.h"
 #include "util.h"
 #include "watch.h"
@@ -209,6 +210,9 @@ static int start(sv_daemon *d)
                         .node_id = d->store->ops->durable ? d->node_id : NULL,
                         .notify = notify_watch,
                         .notify_arg = d->watch};
+    rc = sv_stall_start(); /* names nodes that hold a cancel or a stop up */
+    if (rc < 0)
+        return rc;
     rc = sv_exec_new(&ecfg, &d->exec);
     if (rc < 0)
         return rc;
@@ -259,7 +263,9 @@ static int start(sv_daemon *d)
                         .handler = sv_api_handle,
                         .app = &d->api,
                         /* Redis round trips never on the HTTP thread */
-                        .offload = d->api_pool};
+                        .offload = d->api_pool,
+                        .max_connections = cfg->max_connections,
+                        .idle_timeout_sec = cfg->connection_timeout_sec};
     rc = sv_http_start(&hcfg, &d->http);
     if (rc < 0) {
         snprintf(why, sizeof why, "SUPERVISOR_LISTEN=%s:%d: cannot listen there (in use?)",
@@ -295,6 +301,7 @@ static void stop(sv_daemon *d)
     }
     sv_recover_quiesce(d->recover);
     sv_exec_shutdown(d->exec, d->cfg.shutdown_grace_ms);
+    sv_stall_stop(); /* every node has returned */
     /* Runs left unfinished stay owned by this node: ending its heartbeat
      * now lets another instance (or this one, restarted) resume them. */
     sv_recover_stop(d->recover, 1);

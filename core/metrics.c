@@ -1,5 +1,7 @@
 /* metrics.c - see metrics.h. */
 #include "metrics.h"
+#include "http.h"
+#include "stall.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -110,6 +112,26 @@ int sv_metrics_render(const sv_metrics_src *src, char **out)
     put(&t, "sofiia_tool_call_attempt_seconds_total %.3f\n", (double)gw.duration_ms / 1000.0);
     one(&t, "sofiia_waiting_requests", "gauge", "GET /v1/runs/{id}?wait= requests parked now.",
         sv_watch_count(src->watch));
+    one(&t, "sofiia_runs_active_limit", "gauge",
+        "MAX_RUNS_ACTIVE: runs live here past which starts are refused (429).",
+        (uint64_t)src->runs_limit);
+    one(&t, "sofiia_runs_refused_total", "counter",
+        "Starts refused with 429 too_many_runs (MAX_RUNS_ACTIVE).", src->runs_refused);
+    unsigned conn_limit = 0, conns = sv_http_connections(&conn_limit);
+    one(&t, "sofiia_http_connections", "gauge", "HTTP connections open now.", conns);
+    one(&t, "sofiia_http_connections_limit", "gauge",
+        "MAX_CONNECTIONS (lowered when RLIMIT_NOFILE cannot fit it): past it, new connections "
+        "wait in the listen backlog.",
+        conn_limit);
+    size_t stalled = 0;
+    uint64_t stalled_total = 0;
+    sv_stall_counts(&stalled, &stalled_total);
+    one(&t, "sofiia_nodes_blocking_stop", "gauge",
+        "Nodes that a cancel, deadline or stop has waited on for over a second (plugin code that "
+        "does not return).",
+        stalled);
+    one(&t, "sofiia_nodes_blocking_stop_total", "counter",
+        "Nodes that held a cancel, deadline or stop up for over a second.", stalled_total);
     one(&t, "sofiia_event_streams", "gauge",
         "Event streams (GET /v1/runs/{id}/events, GET /v1/events) open now.", src->streams);
     if (t.failed) {

@@ -19,7 +19,9 @@ typedef struct sv_metrics_src {
     sv_gateway *gw;
     sv_registry *reg;
     sv_watch *watch;
-    size_t streams; /* event streams open now */
+    long runs_limit;       /* MAX_RUNS_ACTIVE */
+    uint64_t runs_refused; /* starts answered 429 */
+    size_t streams;        /* event streams open now */
 } sv_metrics_src;
 
 /* The exposition text (malloc'd) into *out; 0 or -ENOMEM. */

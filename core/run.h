@@ -65,6 +65,10 @@ typedef struct sv_run {
     atomic_int cancel;        /* SV_STOP_* */
     int on_cancel_done;
     uint32_t nodes_started; /* nodes begun so far */
+    /* The node executing now, for stall.h: its number + 1 (0 between
+     * nodes) and when it began (sv_mono_ms). */
+    atomic_uint node_running;
+    atomic_llong node_t0_ms;
     /* Events made and not yet written (the worker's own: see sv_run_event). */
     char **pend;
     size_t n_pend, cap_pend;

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -258,6 +259,18 @@ int sv_watch_add_cb(sv_watch *w, const char *run_id, const sv_watch_cb *cb, int 
                     int64_t deadline_mono_ms, uint64_t mark)
 {
     return add(w, run_id, NULL, cb, what, deadline_mono_ms, mark);
+}
+
+int sv_watch_add_fd(sv_watch *w, const char *run_id, void *conn, int fd, int what,
+                    int64_t deadline_mono_ms, uint64_t mark)
+{
+    /* A client already gone is not parked: epoll would report it at once,
+     * and the request would park and wake in a loop until its deadline. */
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    if (fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+        return -ECONNRESET;
+    sv_watch_cb cb = {.fn = NULL, .fd = fd};
+    return add(w, run_id, conn, &cb, what, deadline_mono_ms, mark);
 }
 
 void sv_watch_notify(sv_watch *w, const char *run_id, int final)

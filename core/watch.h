@@ -57,6 +57,17 @@ uint64_t sv_watch_mark(sv_watch *w, const char *run_id);
 int sv_watch_add(sv_watch *w, const char *run_id, void *conn, int what, int64_t deadline_mono_ms,
                  uint64_t mark);
 
+/*
+ * sv_watch_add for a request whose client may hang up: fd (its socket,
+ * sv_req_socket; -1: none) is watched while it is parked, and a hang-up
+ * wakes it at once (libmicrohttpd does not look at a suspended connection,
+ * so without this it would hold its socket and buffers until its deadline).
+ * -ECONNRESET when the client has gone already: the caller answers now
+ * (the answer fails, and libmicrohttpd closes the connection).
+ */
+int sv_watch_add_fd(sv_watch *w, const char *run_id, void *conn, int fd, int what,
+                    int64_t deadline_mono_ms, uint64_t mark);
+
 /* The same for a waiter with a callback (cb is copied).  Its waits are not
  * counted by sv_watch_count. */
 int sv_watch_add_cb(sv_watch *w, const char *run_id, const sv_watch_cb *cb, int what,
