@@ -48,6 +48,13 @@ static void reply(sv_resp *resp, int status, json_object *body)
 static void store_down(sv_resp *resp, int rc)
 {
     char msg[160];
+    if (rc == -ENOSPC) {
+        sv_resp_error(resp, 503, "store_full",
+                      "the run store is full (Redis refuses writes at its maxmemory); free "
+                      "memory there or raise maxmemory, then try again",
+                      NULL);
+        return;
+    }
     snprintf(msg, sizeof msg, "the run store is not answering (%s); try again", strerror(-rc));
     sv_resp_error(resp, 503, "store_unavailable", msg, NULL);
 }

@@ -103,6 +103,10 @@ static int resume(sv_recover *rv, const char *run_id, const char *from)
         give_up(rv, run_id, rec, why);
         goto out;
     }
+    /* The run's next ownership epoch: from now on the writes of whoever
+     * had it before are refused (fencing, store.h run_claim). */
+    if (st->ops->run_claim && st->ops->run_claim(st, run_id, &r->epoch) < 0)
+        goto out; /* the store went away: the next pass tries again */
     /* No save precedes its first node here: read the flag now. */
     st->ops->cancel_get(st, run_id, &r->cancel_seen);
     json_object *d = json_object_new_object();

@@ -362,11 +362,13 @@ static void pend_done(sv_run *r, int rc, size_t n)
 {
     if (rc < 0 && rc != -ENOENT)
         return;
+    if (n == 0)
+        return;
     for (size_t i = 0; i < n; i++)
         free(r->pend[i]);
     memmove(r->pend, r->pend + n, (r->n_pend - n) * sizeof *r->pend);
     r->n_pend -= n;
-    if (rc == 0 && n > 0)
+    if (rc == 0)
         notify_events(r);
 }
 
@@ -387,10 +389,12 @@ static int put_record(sv_run *r, int create, int wait)
     if (create) {
         rc = r->store->ops->run_create(r->store, r->id, plain(rec), sum_text, r->created_us);
     } else if (wait) {
-        rc = sv_store_step(r->store, r->id, ev, n, SV_EVENTS_CAP, plain(rec), sum_text, &flag);
+        rc = sv_store_step(r->store, r->id, ev, n, SV_EVENTS_CAP, plain(rec), sum_text, r->epoch,
+                           &flag);
         pend_done(r, rc, n);
     } else {
-        rc = sv_store_step_post(r->store, r->id, ev, n, SV_EVENTS_CAP, plain(rec), sum_text);
+        rc = sv_store_step_post(r->store, r->id, ev, n, SV_EVENTS_CAP, plain(rec), sum_text,
+                                r->epoch);
         pend_done(r, rc, n);
     }
     if (rc == 0 && sum)
@@ -411,7 +415,8 @@ int sv_run_store_create(sv_run *r)
 int sv_run_save(sv_run *r)
 {
     int rc = put_record(r, 0, 1);
-    if (rc < 0)
+    /* A newer owner, or a retry of a run's end already said: no line. */
+    if (rc < 0 && rc != -ESTALE && r->final_retries == 0)
         sv_logf(SV_LEVEL_ERROR, "run %s: cannot save its record: %s", r->id, strerror(-rc));
     return rc;
 }
@@ -430,8 +435,8 @@ static int write_events(sv_run *r, int wait)
     if (n == 0)
         return 0;
     const char *const *ev = (const char *const *)r->pend;
-    int rc = wait ? sv_store_step(r->store, r->id, ev, n, SV_EVENTS_CAP, NULL, NULL, NULL)
-                  : sv_store_step_post(r->store, r->id, ev, n, SV_EVENTS_CAP, NULL, NULL);
+    int rc = wait ? sv_store_step(r->store, r->id, ev, n, SV_EVENTS_CAP, NULL, NULL, r->epoch, NULL)
+                  : sv_store_step_post(r->store, r->id, ev, n, SV_EVENTS_CAP, NULL, NULL, r->epoch);
     pend_done(r, rc, n);
     return rc;
 }

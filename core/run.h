@@ -56,10 +56,12 @@ typedef struct sv_run {
     char err_code[64];
     char err_message[256];
     sv_run_status status;
-    int summary_status;  /* status of the summary this process last stored; -1: none */
-    int cancel_seen;     /* the store's cancel flag, as the last save read it */
-    const sv_node *node; /* the node to run next */
-    uint32_t *call_seq;  /* per node: tool calls made, for call_id */
+    int summary_status;     /* status of the summary this process last stored; -1: none */
+    int cancel_seen;        /* the store's cancel flag, as the last save read it */
+    uint64_t epoch;         /* its ownership epoch in a shared store (store.h run_claim) */
+    unsigned final_retries; /* tries to store its end while the store was away */
+    const sv_node *node;    /* the node to run next */
+    uint32_t *call_seq;     /* per node: tool calls made, for call_id */
     int64_t created_us, started_us, finished_us;
     int64_t deadline_mono_ms; /* 0 = none */
     atomic_int cancel;        /* SV_STOP_* */

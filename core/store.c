@@ -16,11 +16,12 @@ void sv_strvec_free(sv_strvec *sv)
 }
 
 int sv_store_step(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
-                  size_t cap, const char *json, const char *summary, int *cancelled)
+                  size_t cap, const char *json, const char *summary, uint64_t epoch, int *cancelled)
 {
     int rc = 0;
     if (st->ops->run_step)
-        return st->ops->run_step(st, run_id, events, n_events, cap, json, summary, cancelled);
+        return st->ops->run_step(st, run_id, events, n_events, cap, json, summary, epoch,
+                                 cancelled);
     /* In memory each of these is a lock and a copy: nothing to save by
      * putting them together. */
     for (size_t i = 0; i < n_events && rc == 0; i++)
@@ -33,9 +34,9 @@ int sv_store_step(sv_store *st, const char *run_id, const char *const *events, s
 }
 
 int sv_store_step_post(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
-                       size_t cap, const char *json, const char *summary)
+                       size_t cap, const char *json, const char *summary, uint64_t epoch)
 {
     if (st->ops->run_step_post)
-        return st->ops->run_step_post(st, run_id, events, n_events, cap, json, summary);
-    return sv_store_step(st, run_id, events, n_events, cap, json, summary, NULL);
+        return st->ops->run_step_post(st, run_id, events, n_events, cap, json, summary, epoch);
+    return sv_store_step(st, run_id, events, n_events, cap, json, summary, epoch, NULL);
 }

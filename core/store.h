@@ -56,12 +56,24 @@ typedef struct sv_store_ops {
      * than event_append and run_put (sv_store_step does those).
      */
     int (*run_step)(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
-                    size_t cap, const char *json, const char *summary, int *cancelled);
+                    size_t cap, const char *json, const char *summary, uint64_t epoch,
+                    int *cancelled);
     /* The same sent without waiting for the answer (errors are logged): for
      * what followers should see at once (a node_start) but nothing depends
      * on.  Later writes of the caller land after it.  NULL: run_step. */
     int (*run_step_post)(sv_store *st, const char *run_id, const char *const *events,
-                         size_t n_events, size_t cap, const char *json, const char *summary);
+                         size_t n_events, size_t cap, const char *json, const char *summary,
+                         uint64_t epoch);
+    /*
+     * Fencing, in shared backends (NULL in the others).  A run's ownership
+     * epoch starts at 0 when it is created and goes up by one each time an
+     * instance takes it over (run_claim answers the new one); run_step and
+     * run_step_post carry the writer's epoch and are refused with -ESTALE
+     * (nothing written) when it is not the run's: an instance that was cut
+     * off while another resumed its run cannot overwrite the new owner's
+     * checkpoints, and learns that it must stop.
+     */
+    int (*run_claim)(sv_store *st, const char *run_id, uint64_t *epoch);
     /* Move a run written by an older key layout into the current one before
      * it is resumed: 0 (moved, or nothing to move), -ENOENT.  NULL when the
      * backend has had one layout. */
@@ -125,10 +137,11 @@ struct sv_store {
 
 /* ops->run_step, or the same made of event_append and run_put. */
 int sv_store_step(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
-                  size_t cap, const char *json, const char *summary, int *cancelled);
+                  size_t cap, const char *json, const char *summary, uint64_t epoch,
+                  int *cancelled);
 /* ops->run_step_post, else sv_store_step. */
 int sv_store_step_post(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
-                       size_t cap, const char *json, const char *summary);
+                       size_t cap, const char *json, const char *summary, uint64_t epoch);
 
 /* The embedded backend; `ttl_sec` > 0. */
 int sv_store_mem_new(int64_t ttl_sec, sv_store **out);

@@ -76,23 +76,30 @@ static const char lua_create[] = "if redis.call('EXISTS', KEYS[1]) == 1 then ret
                                  "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[5])\n"
                                  "return 1\n";
 /*
- * One write of a run: append events (ARGV[5..]), keep the newest -ARGV[2],
+ * One write of a run: append events (ARGV[6..]), keep the newest -ARGV[2],
  * replace the record (ARGV[3]) and the summary (ARGV[4]) unless empty, give
- * both keys the TTL (ARGV[1]).  Answers 0 (no run), 1, or 2 when the run's
- * cancel flag is set.
+ * both keys the TTL (ARGV[1]), if ARGV[5] is the run's ownership epoch (ep,
+ * 0 until a takeover).  Answers 0 (no run), -1 (another epoch: nothing
+ * written), 1, or 2 when the run's cancel flag is set.
  */
 static const char lua_step[] =
     "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-    "if #ARGV > 4 then\n"
-    "  redis.call('RPUSH', KEYS[2], unpack(ARGV, 5))\n"
+    "if tonumber(redis.call('HGET', KEYS[1], 'ep') or '0') ~= tonumber(ARGV[5]) then\n"
+    "  return -1\n"
+    "end\n"
+    "if #ARGV > 5 then\n"
+    "  redis.call('RPUSH', KEYS[2], unpack(ARGV, 6))\n"
     "  redis.call('LTRIM', KEYS[2], ARGV[2], -1)\n"
-    "  redis.call('HINCRBY', KEYS[1], 'evn', #ARGV - 4)\n"
+    "  redis.call('HINCRBY', KEYS[1], 'evn', #ARGV - 5)\n"
     "end\n"
     "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'rec', ARGV[3]) end\n"
     "if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'sum', ARGV[4]) end\n"
     "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
     "redis.call('EXPIRE', KEYS[2], ARGV[1])\n"
     "return 1 + redis.call('HEXISTS', KEYS[1], 'cancel')\n";
+/* A takeover: the run's next ownership epoch (0: no run). */
+static const char lua_claim[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+                                "return redis.call('HINCRBY', KEYS[1], 'ep', 1)\n";
 /* ARGV: ttl, the cancels channel, the run id (published so that the
  * instance running the run hears of it at once). */
 static const char lua_cancel[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
@@ -152,8 +159,8 @@ static const char lua_list[] =
     "return out\n";
 
 /* The scripts sent by EVALSHA, with their digests (made at start-up). */
-enum { SC_CREATE, SC_STEP, SC_CANCEL, SC_LIST, SC_N };
-static const char *const g_scripts[SC_N] = {lua_create, lua_step, lua_cancel, lua_list};
+enum { SC_CREATE, SC_STEP, SC_CANCEL, SC_LIST, SC_CLAIM, SC_N };
+static const char *const g_scripts[SC_N] = {lua_create, lua_step, lua_cancel, lua_list, lua_claim};
 static char g_sha[SC_N][41];
 static pthread_once_t g_sha_once = PTHREAD_ONCE_INIT;
 
@@ -175,6 +182,7 @@ typedef struct rd_args {
     size_t *len;
     char keys[2][SV_REDIS_ID_MAX + 16];
     char nums[3][24];
+    char epoch[24];
     int failed;
 } rd_args;
 
@@ -301,6 +309,12 @@ static int rd_ping(sv_store *st)
     if (rc == 0 && (r->type != REDIS_REPLY_STATUS || strcmp(r->str, "PONG") != 0))
         rc = -EIO;
     freeReplyObject(r);
+    r = NULL;
+    /* Answering is not enough: a full server (maxmemory) answers PING but
+     * refuses every write.  A tiny write that expires at once tells. */
+    if (rc == 0)
+        rc = sv_redis_call((struct sv_redis *)st, &r, "SET sv:probe 1 PX 1000");
+    freeReplyObject(r);
     return rc;
 }
 
@@ -327,7 +341,8 @@ static int rd_run_create(sv_store *st, const char *run_id, const char *json, con
 
 /* The arguments of one step write: events, record, summary (each optional). */
 static void args_step(rd_args *a, sv_store *st, const char *run_id, const char *const *events,
-                      size_t n_events, size_t cap, const char *json, const char *summary)
+                      size_t n_events, size_t cap, const char *json, const char *summary,
+                      uint64_t epoch)
 {
     args_run(a, SC_STEP, run_id);
     arg_num(a, 0, st->ttl_sec);
@@ -335,32 +350,66 @@ static void args_step(rd_args *a, sv_store *st, const char *run_id, const char *
     arg_num(a, 1, cap > (size_t)LLONG_MAX ? -LLONG_MAX : -(long long)cap);
     arg_str(a, json ? json : "");
     arg_str(a, summary ? summary : "");
+    int n = snprintf(a->epoch, sizeof a->epoch, "%llu", (unsigned long long)epoch);
+    arg_add(a, a->epoch, (size_t)n);
     for (size_t i = 0; i < n_events; i++)
         arg_str(a, events[i]);
 }
 
 static int rd_run_step(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
-                       size_t cap, const char *json, const char *summary, int *cancelled)
+                       size_t cap, const char *json, const char *summary, uint64_t epoch,
+                       int *cancelled)
 {
     rd_args a;
-    long long n = 0;
+    redisReply *r = NULL;
     if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || (n_events && !events) || cap == 0)
         return -EINVAL;
-    args_step(&a, st, run_id, events, n_events, cap, json, summary);
-    int rc = rd_script01((struct sv_redis *)st, SC_STEP, &a, &n);
+    args_step(&a, st, run_id, events, n_events, cap, json, summary, epoch);
+    int rc = rd_script((struct sv_redis *)st, SC_STEP, &a, &r);
+    if (rc == 0)
+        rc = r->type != REDIS_REPLY_INTEGER ? -EIO
+             : r->integer < 0               ? -ESTALE
+             : r->integer == 0              ? -ENOENT
+                                            : 0;
     if (rc == 0 && cancelled)
-        *cancelled = n > 1;
+        *cancelled = r->integer > 1;
+    freeReplyObject(r);
     return rc;
 }
 
 static int rd_run_step_post(sv_store *st, const char *run_id, const char *const *events,
-                            size_t n_events, size_t cap, const char *json, const char *summary)
+                            size_t n_events, size_t cap, const char *json, const char *summary,
+                            uint64_t epoch)
 {
     rd_args a;
     if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || (n_events && !events) || cap == 0)
         return -EINVAL;
-    args_step(&a, st, run_id, events, n_events, cap, json, summary);
+    args_step(&a, st, run_id, events, n_events, cap, json, summary, epoch);
     return rd_script_post((struct sv_redis *)st, &a);
+}
+
+/* The run's ownership epoch now (0 when it has none yet). */
+static int epoch_of(sv_store *st, const char *run_id, uint64_t *epoch)
+{
+    redisReply *r = NULL;
+    int rc = sv_redis_call((struct sv_redis *)st, &r, "HGET sv:{%b} ep", run_id, strlen(run_id));
+    *epoch = rc == 0 && r->type == REDIS_REPLY_STRING ? strtoull(r->str, NULL, 10) : 0;
+    freeReplyObject(r);
+    return rc;
+}
+
+/* A write that is no owner's step (a test, a record failed by recovery, an
+ * event from the instance that took a cancel): at whatever epoch the run
+ * is, read first when the first try meets another. */
+static int step_any_epoch(sv_store *st, const char *run_id, const char *const *events,
+                          size_t n_events, size_t cap, const char *json, const char *summary,
+                          int *cancelled)
+{
+    uint64_t epoch = 0;
+    int rc = rd_run_step(st, run_id, events, n_events, cap, json, summary, 0, cancelled);
+    if (rc == -ESTALE && (rc = epoch_of(st, run_id, &epoch)) == 0)
+        rc = rd_run_step(st, run_id, events, n_events, cap, json, summary, epoch, cancelled);
+    return rc;
 }
 
 static int rd_run_put(sv_store *st, const char *run_id, const char *json, const char *summary,
@@ -368,7 +417,7 @@ static int rd_run_put(sv_store *st, const char *run_id, const char *json, const 
 {
     if (!json)
         return -EINVAL;
-    return rd_run_step(st, run_id, NULL, 0, 1, json, summary, cancelled);
+    return step_any_epoch(st, run_id, NULL, 0, 1, json, summary, cancelled);
 }
 
 static int rd_run_get(sv_store *st, const char *run_id, char **json)
@@ -413,7 +462,7 @@ static int rd_event_append(sv_store *st, const char *run_id, const char *json, s
     if (!json)
         return -EINVAL;
     const char *ev[1] = {json};
-    return rd_run_step(st, run_id, ev, 1, cap, NULL, NULL, NULL);
+    return step_any_epoch(st, run_id, ev, 1, cap, NULL, NULL, NULL);
 }
 
 /* A counter's decimal text. */
@@ -510,6 +559,19 @@ static int rd_cancel_get(sv_store *st, const char *run_id, int *flag)
     *flag = 0;
     int rc = flag_of(st, run_id, cmds, flag);
     return rc == -ENOENT ? flag_of(st, run_id, old, flag) : rc;
+}
+
+static int rd_run_claim(sv_store *st, const char *run_id, uint64_t *epoch)
+{
+    rd_args a;
+    long long n = 0;
+    if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || !epoch)
+        return -EINVAL;
+    args_run(&a, SC_CLAIM, run_id);
+    int rc = rd_script01((struct sv_redis *)st, SC_CLAIM, &a, &n);
+    if (rc == 0)
+        *epoch = (uint64_t)n;
+    return rc;
 }
 
 static int rd_run_upgrade(sv_store *st, const char *run_id)
@@ -694,6 +756,7 @@ static const sv_store_ops redis_ops = {
     .run_step = rd_run_step,
     .run_step_post = rd_run_step_post,
     .run_upgrade = rd_run_upgrade,
+    .run_claim = rd_run_claim,
     .run_get = rd_run_get,
     .run_summaries = rd_run_summaries,
     .event_append = rd_event_append,

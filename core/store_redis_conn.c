@@ -20,6 +20,7 @@
 #include "store_redis_conn.h"
 #include "log.h"
 #include "pool.h"
+#include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -187,6 +188,24 @@ static void set_down(struct sv_redis *rs, int down, const char *why)
         sv_logf(SV_LEVEL_INFO, "redis store at %s answers again", rs->where);
 }
 
+/* An error reply in the log: at most one line a second, with how many
+ * were left out (a full Redis answers every write with one). */
+static void sv_log_limited(struct sv_redis *rs, const char *what)
+{
+    int64_t now = sv_mono_ms();
+    if (now - rs->err_logged_ms < 1000) {
+        rs->err_suppressed++;
+        return;
+    }
+    if (rs->err_suppressed)
+        sv_logf(SV_LEVEL_WARN, "redis store at %s answered: %s (and %llu more errors)", rs->where,
+                what, (unsigned long long)rs->err_suppressed);
+    else
+        sv_logf(SV_LEVEL_WARN, "redis store at %s answered: %s", rs->where, what);
+    rs->err_logged_ms = now;
+    rs->err_suppressed = 0;
+}
+
 /* On the pipe thread: write a batch and read its replies. */
 static void flush_batch(struct sv_redis *rs, struct sv_redis_req *batch)
 {
@@ -227,10 +246,12 @@ static void flush_batch(struct sv_redis *rs, struct sv_redis_req *batch)
             }
             if (x->type == REDIS_REPLY_ERROR && r->rc == 0) {
                 /* A script missing from the server's cache is the caller's
-                 * to handle (it sends the script itself): not worth a line. */
+                 * to handle (it sends the script itself): not worth a line.
+                 * A full server (maxmemory) is said as such. */
+                int oom = strncmp(x->str, "OOM", 3) == 0 || strstr(x->str, "OOM command") != NULL;
                 if (strncmp(x->str, "NOSCRIPT", 8) != 0)
-                    sv_logf(SV_LEVEL_WARN, "redis store at %s answered: %s", rs->where, x->str);
-                r->rc = -EIO;
+                    sv_log_limited(rs, x->str);
+                r->rc = oom ? -ENOSPC : -EIO;
             }
             if (r->replies)
                 r->replies[i] = x;

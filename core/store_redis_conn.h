@@ -37,8 +37,10 @@ struct sv_redis {
     uint64_t flushes;                     /* batches written (the pipe's own count) */
     const char *const *scripts;           /* loaded on each connection the pipe makes */
     size_t n_scripts;
-    int conn_loaded;          /* conn has them */
-    int down;                 /* the last connection failed: say so once */
+    int conn_loaded;       /* conn has them */
+    int down;              /* the last connection failed: say so once */
+    int64_t err_logged_ms; /* the pipe's: last error reply logged */
+    unsigned long long err_suppressed;
     char channel[48];         /* pub/sub channel of cancels: sv:cancels:{db} */
     struct sv_redis_sub *sub; /* the cancel listener, or NULL */
 };

@@ -293,6 +293,125 @@ static void test_previous_key_layout(void)
     th_redis_stop(&redis);
 }
 
+static long long redis_int(redisContext *c, const char *fmt, const char *arg)
+{
+    redisReply *r = redisCommand(c, fmt, arg);
+    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    return v;
+}
+
+/* A daemon with Redis of its own, the simulator, and a raw connection. */
+typedef struct redis_pair {
+    th_proc redis, sim, d;
+    redisContext *c;
+    char url[96];
+} redis_pair;
+
+static void pair_start(redis_pair *p, const char *const *redis_args, const char *scenario)
+{
+    CU_ASSERT_FATAL(th_redis_start_args(0, redis_args, &p->redis) == 0);
+    p->c = redisConnect("127.0.0.1", p->redis.port);
+    CU_ASSERT_FATAL(p->c && !p->c->err);
+    snprintf(p->url, sizeof p->url, "REDIS_URL=redis://127.0.0.1:%d/0", p->redis.port);
+    const char *plugins[] = {"test_wait", "test_chain", NULL};
+    const char *env[] = {p->url, "NODE_TTL_SEC=60", NULL};
+    CU_ASSERT_FATAL(th_sim_start(scenario, NULL, &p->sim) == 0);
+    CU_ASSERT_FATAL(th_daemon_start(plugins, env, &p->sim, &p->d) == 0);
+}
+
+static void pair_stop(redis_pair *p)
+{
+    CU_ASSERT_EQUAL(th_proc_stop(&p->d, 20000), 0);
+    th_proc_stop(&p->sim, 5000);
+    redisFree(p->c);
+    th_redis_stop(&p->redis);
+}
+
+/* Fencing: while a run waits between its nodes here, another instance
+ * takes it over (its ownership epoch goes up, as recover.c's claim does).
+ * This instance's next write is refused: it stops the run and says so,
+ * and writes nothing more of it (no run_end). */
+static void test_fencing_stale_owner_stops(void)
+{
+    redis_pair p;
+    char id[64], key[96];
+    pair_start(&p, NULL, "tests/scenarios/engine_ok.json");
+    CU_ASSERT_EQUAL(th_start_run(p.d.port, "test_wait", "{\"waits\":2,\"delay_ms\":1500}", id),
+                    202);
+    CU_ASSERT_EQUAL_FATAL(th_sim_wait_requests(&p.sim, 1, 20000), 0);
+    snprintf(key, sizeof key, "sv:{%s}", id);
+    CU_ASSERT_EQUAL(redis_int(p.c, "HINCRBY %s ep 1", key), 1);
+    CU_ASSERT(th_log_contains(&p.d, "another instance took it over", 30000));
+    json_object *v = NULL;
+    th_resp r;
+    char path[128];
+    snprintf(path, sizeof path, "/v1/runs/%s", id);
+    CU_ASSERT_EQUAL(th_http("GET", p.d.port, path, NULL, NULL, &r), 0);
+    TH_STR_EQ(th_get_str(r.json, "status"), "running");
+    CU_ASSERT_EQUAL(th_count_events(r.json, "run_end"), 0);
+    th_resp_free(&r);
+    json_object_put(v);
+    pair_stop(&p);
+}
+
+/* The end of a run while Redis is frozen: not lost, not left running.  The
+ * daemon keeps trying to store it, says so once, and once Redis answers
+ * again the run shows succeeded with one run_end. */
+static void test_final_write_survives_frozen_redis(void)
+{
+    redis_pair p;
+    char id[64];
+    pair_start(&p, NULL, "tests/scenarios/engine_ok.json");
+    CU_ASSERT_EQUAL(th_start_run(p.d.port, "test_wait", "{\"waits\":1,\"delay_ms\":1500}", id),
+                    202);
+    CU_ASSERT_EQUAL_FATAL(th_sim_wait_requests(&p.sim, 1, 20000), 0);
+    CU_ASSERT_EQUAL_FATAL(kill(p.redis.pid, SIGSTOP), 0);
+    int said = th_log_contains(&p.d, "the store does not have it yet", 30000);
+    kill(p.redis.pid, SIGCONT);
+    CU_ASSERT(said);
+    json_object *v = th_wait_run(p.d.port, id, 30000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    TH_STR_EQ(th_get_str(v, "status"), "succeeded");
+    CU_ASSERT_EQUAL(th_count_events(v, "run_end"), 1);
+    json_object_put(v);
+    pair_stop(&p);
+}
+
+/* Redis at its maxmemory: a start is 503 store_full (not "not answering"),
+ * /readyz says not ready the same way, and both recover once memory is
+ * freed. */
+static void test_redis_full(void)
+{
+    redis_pair p;
+    char id[64];
+    pair_start(&p, NULL, "tests/scenarios/engine_ok.json");
+    /* full: a maxmemory below what it holds, nothing to evict */
+    redis_do(p.c, "CONFIG SET maxmemory-policy noeviction");
+    redis_do(p.c, "CONFIG SET maxmemory 1");
+    redisReply *x = redisCommand(p.c, "SET probe 1");
+    CU_ASSERT_FATAL(x && x->type == REDIS_REPLY_ERROR && strstr(x->str, "OOM"));
+    freeReplyObject(x);
+    th_resp r;
+    CU_ASSERT_EQUAL(th_start_run(p.d.port, "test_chain", "{\"label\":\"x\"}", id), 503);
+    const char *body =
+        "{\"workspace_id\":\"w\",\"user_id\":\"u\",\"agent_id\":\"a\",\"input\":{\"label\":\"x\"}}";
+    CU_ASSERT_EQUAL(th_http("POST", p.d.port, "/v1/graphs/test_chain/runs", body, NULL, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 503);
+    TH_STR_EQ(th_get_str(r.json, "error.code"), "store_full");
+    th_resp_free(&r);
+    CU_ASSERT_EQUAL(th_http("GET", p.d.port, "/readyz", NULL, NULL, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 503);
+    TH_STR_EQ(th_get_str(r.json, "error.code"), "store_full");
+    th_resp_free(&r);
+    redis_do(p.c, "CONFIG SET maxmemory 0");
+    CU_ASSERT_EQUAL(th_http("GET", p.d.port, "/readyz", NULL, NULL, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    th_resp_free(&r);
+    CU_ASSERT_EQUAL(th_start_run(p.d.port, "test_chain", "{\"label\":\"x\"}", id), 202);
+    pair_stop(&p);
+}
+
 int main(void)
 {
     static const sv_cu_test tests[] = {
@@ -300,6 +419,9 @@ int main(void)
         {"a Retry-After wait delays no other run", test_retry_after_delays_nobody},
         {"/healthz answers while Redis is frozen", test_healthz_while_redis_frozen},
         {"runs of the previous Redis key layout", test_previous_key_layout},
+        {"fencing: a stale owner stops its run", test_fencing_stale_owner_stops},
+        {"a run's end outlasts a frozen Redis", test_final_write_survives_frozen_redis},
+        {"Redis full: 503 store_full, not ready", test_redis_full},
     };
     static const sv_cu_suite suites[] = {{.name = "engine v2", SV_CU_TESTS(tests)}};
     return sv_cu_run(suites, sizeof suites / sizeof suites[0]);

@@ -623,10 +623,11 @@ static void test_step(void)
     sv_strvec v = {0}, sums = {0};
     uint64_t dropped = 9;
     int flag = -1;
-    CU_ASSERT_EQUAL(sv_store_step(st, "gr_s", ev, 3, EVENT_CAP, "{}", NULL, &flag), -ENOENT);
+    CU_ASSERT_EQUAL(sv_store_step(st, "gr_s", ev, 3, EVENT_CAP, "{}", NULL, 0, &flag), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_s", "{\"v\":0}", "s0", 100), 0);
-    CU_ASSERT_EQUAL(sv_store_step_post(st, "gr_s", ev, 1, EVENT_CAP, NULL, NULL), 0);
-    CU_ASSERT_EQUAL(sv_store_step(st, "gr_s", ev + 1, 2, EVENT_CAP, "{\"v\":1}", NULL, &flag), 0);
+    CU_ASSERT_EQUAL(sv_store_step_post(st, "gr_s", ev, 1, EVENT_CAP, NULL, NULL, 0), 0);
+    CU_ASSERT_EQUAL(sv_store_step(st, "gr_s", ev + 1, 2, EVENT_CAP, "{\"v\":1}", NULL, 0, &flag),
+                    0);
     CU_ASSERT_EQUAL(flag, 0);
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_s", &rec), 0);
     CU_ASSERT_STRING_EQUAL(rec ? rec : "", "{\"v\":1}");
@@ -640,16 +641,16 @@ static void test_step(void)
     CU_ASSERT(sums.n == 1 && strcmp(sums.v[0], "s0") == 0);
     sv_strvec_free(&sums);
     /* events only, over a cap of 2; then the summary; then the flag */
-    CU_ASSERT_EQUAL(sv_store_step(st, "gr_s", ev, 3, 2, NULL, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(sv_store_step(st, "gr_s", ev, 3, 2, NULL, NULL, 0, NULL), 0);
     CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_s", &v, &dropped), 0);
     CU_ASSERT(v.n == 2 && dropped == 4 && strcmp(v.v[1], "e3") == 0);
     sv_strvec_free(&v);
-    CU_ASSERT_EQUAL(sv_store_step(st, "gr_s", NULL, 0, 2, "{\"v\":2}", "s2", &flag), 0);
+    CU_ASSERT_EQUAL(sv_store_step(st, "gr_s", NULL, 0, 2, "{\"v\":2}", "s2", 0, &flag), 0);
     CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &sums), 0);
     CU_ASSERT(sums.n == 1 && strcmp(sums.v[0], "s2") == 0);
     sv_strvec_free(&sums);
     CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_s"), 0);
-    CU_ASSERT_EQUAL(sv_store_step(st, "gr_s", ev, 1, EVENT_CAP, NULL, NULL, &flag), 0);
+    CU_ASSERT_EQUAL(sv_store_step(st, "gr_s", ev, 1, EVENT_CAP, NULL, NULL, 0, &flag), 0);
     CU_ASSERT_EQUAL(flag, 1);
     st->ops->destroy(st);
 }
