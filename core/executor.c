@@ -218,8 +218,7 @@ static void final_write(sv_exec *ex, sv_run *r)
     if (rc < 0 && rc != -ESTALE && rc != -ENOENT) {
         if (!r->final_retries++)
             sv_logf(SV_LEVEL_WARN,
-                    "run %s ended %s, but the store does not have it yet: trying "
-                    "again every "
+                    "run %s ended %s, but the store does not have it yet: trying again every "
                     "second",
                     r->id, sv_run_status_name(r->status));
         sv_run_ref(r);
@@ -230,8 +229,7 @@ static void final_write(sv_exec *ex, sv_run *r)
     }
     if (rc == -ESTALE) {
         sv_logf(SV_LEVEL_WARN,
-                "run %s: another instance took it over while this one was cut off; "
-                "its end here "
+                "run %s: another instance took it over while this one was cut off; its end here "
                 "is not stored, and the other instance goes on with it",
                 r->id);
     } else {
@@ -269,8 +267,7 @@ static void publish_final(sv_exec *ex, sv_run *r)
 static void abandon(sv_exec *ex, sv_run *r)
 {
     sv_logf(SV_LEVEL_WARN,
-            "run %s: another instance took it over while this one was cut off "
-            "from the store; "
+            "run %s: another instance took it over while this one was cut off from the store; "
             "stopping it here (node %s ran here once more)",
             r->id, r->node ? r->node->name : "?");
     pthread_mutex_lock(&r->lock);
