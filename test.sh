@@ -11,8 +11,10 @@ top=$PWD
 mode=${1:-all}
 
 # systemd: systemd-analyze for the unit; python3-yaml: the compose file;
-# groff-base: the manual pages (tests/deploy)
-etc/install-deps.sh valgrind clang-format redis-server systemd python3-yaml groff-base
+# groff-base: the manual pages (tests/deploy); chromium, nodejs, npm: the run
+# console's test in a browser (tests/browser)
+etc/install-deps.sh valgrind clang-format redis-server systemd python3-yaml groff-base \
+    chromium nodejs npm
 [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 
 jobs=$(nproc)
@@ -87,10 +89,28 @@ SV_TEST_STRICT=1 check build TESTS="tests/deploy/test_etc.sh tests/deploy/test_c
 # The engine's integration tests once more with the daemon on Redis (each
 # daemon gets a redis-server of its own, see tests/harness/harness.h).
 step "make check: the integration tests again, on Redis"
-on_redis="tests/integration/test_api tests/integration/test_engine tests/integration/test_plugins tests/integration/test_release_check tests/integration/test_incident_triage tests/integration/test_longpoll tests/integration/test_cli tests/integration/test_durable tests/integration/test_engine_v2"
+on_redis="tests/integration/test_api tests/integration/test_engine tests/integration/test_plugins tests/integration/test_release_check tests/integration/test_incident_triage tests/integration/test_longpoll tests/integration/test_cli tests/integration/test_durable tests/integration/test_engine_v2 tests/integration/test_sse"
 SV_TEST_STORE=redis check build TESTS="$on_redis"
 # shellcheck disable=SC2046
 tally build $(for t in $on_redis; do echo "build/$t.log"; done)
+
+# The run console in a real browser, outside make check: Debian's chromium
+# driven by playwright-core (npm ci from the committed lock file; nothing
+# downloads a browser), against the daemon and router-sim of this build.
+step "browser: the run console (ui/) in headless Chromium"
+(cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >/dev/null)
+if SV_BUILDDIR="$top/build" SV_SCREENSHOT_DIR="$top/build/ui-screenshots" \
+    node --test tests/browser/console.test.mjs >build/browser.log 2>&1; then
+    browser_rc=0
+else
+    browser_rc=1
+fi
+bp=$(sed -n 's/^# pass //p' build/browser.log | tail -n1)
+bf=$(sed -n 's/^# fail //p' build/browser.log | tail -n1)
+passed=$((passed + ${bp:-0}))
+failed=$((failed + ${bf:-0}))
+echo "browser: ${bp:-0} passed, ${bf:-0} failed (screenshots in build/ui-screenshots)"
+[ "$browser_rc" -eq 0 ] || { tail -n 80 build/browser.log; exit 1; }
 
 if [ "$mode" = quick ]; then
     echo "$passed passed, $failed failed, $skips skipped"
