@@ -6,6 +6,7 @@
  */
 #include "sv_build.h" /* PACKAGE_VERSION */
 
+#include "ctl_events.h"
 #include "ctl_http.h"
 
 #include <curl/curl.h>
@@ -56,6 +57,9 @@ static void help(void)
            "  wait RUN_ID [--timeout SEC]     until the run ends; exit 0 if it succeeded\n"
            "  cancel RUN_ID\n"
            "  list [--graph G] [--status S] [--workspace W] [--limit N]\n"
+           "  events RUN_ID [--follow] [--since N]\n"
+           "                                  the run's events as JSON lines; --follow: live,\n"
+           "                                  until the run ends (exit 0 if it succeeded)\n"
            "\nstart's options: -i, --input JSON|@FILE|@- (default {}); -w, --workspace ID\n"
            "(default cli); --user ID (default $USER); --agent ID (default sofiia-ctl);\n"
            "--idempotency-key K; --wait [SEC] (print the final view; give up after SEC).\n"
@@ -373,7 +377,8 @@ int main(int argc, char **argv)
     if (c.key && !*c.key)
         c.key = NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = run_command(&c, argv[i], argc - i - 1, argv + i + 1);
+    int rc = strcmp(argv[i], "events") == 0 ? sv_ctl_events(&c, argc - i - 1, argv + i + 1)
+                                            : run_command(&c, argv[i], argc - i - 1, argv + i + 1);
     curl_global_cleanup();
     return rc;
 }

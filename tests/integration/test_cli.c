@@ -186,9 +186,54 @@ static void test_cancel_wait_limit_list(void)
     ctl_free(&o);
 }
 
+/* events: JSON lines with seq, live with --follow until the end line; from
+ * --since on; a failed run's follow exits 1; errors as for the other
+ * commands. */
+static void test_events(void)
+{
+    ctl_out o;
+    char id[64], args[200];
+    CU_ASSERT_EQUAL(ctl(NULL, "start test_wait -i '{\"waits\":3,\"delay_ms\":200}'", &o), 0);
+    snprintf(id, sizeof id, "%s", th_get_str(o.json, "run_id") ? th_get_str(o.json, "run_id") : "");
+    ctl_free(&o);
+    snprintf(args, sizeof args, "events %s --follow", id);
+    CU_ASSERT_EQUAL(ctl(NULL, args, &o), 0);
+    int lines = 0, in_order = 1;
+    const char *last = o.out;
+    for (char *l = o.out; *l; lines++) {
+        char *nl = strchr(l, '\n');
+        if (nl)
+            *nl = '\0';
+        json_object *j = json_tokener_parse(l);
+        if (!th_get(j, "end"))
+            in_order &= th_get_int(j, "seq", -1) == lines;
+        else
+            TH_STR_EQ(th_get_str(j, "end.status"), "succeeded");
+        json_object_put(j);
+        last = l;
+        if (!nl)
+            break;
+        l = nl + 1;
+    }
+    CU_ASSERT(in_order);
+    CU_ASSERT(lines > 6);
+    CU_ASSERT_PTR_NOT_NULL(strstr(last, "{\"end\":"));
+    ctl_free(&o);
+    snprintf(args, sizeof args, "events %s --since 2", id);
+    CU_ASSERT_EQUAL(ctl(NULL, args, &o), 0);
+    CU_ASSERT_EQUAL(strncmp(o.out, "{\"seq\":2,", 9), 0);
+    ctl_free(&o);
+    CU_ASSERT_EQUAL(ctl(NULL, "events gr_0123456789abcdef0123456789abcdef --follow", &o), 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "404 run_not_found"));
+    ctl_free(&o);
+    CU_ASSERT_EQUAL(ctl(NULL, "events", &o), 2);
+    ctl_free(&o);
+}
+
 int main(void)
 {
     static const sv_cu_test tests[] = {
+        {"events, --follow, --since", test_events},
         {"graphs, start --wait, get, wait, -i @file", test_graphs_and_start_wait},
         {"errors: API, usage, key, no daemon", test_errors},
         {"cancel, wait limit, list filters, idempotency", test_cancel_wait_limit_list},
