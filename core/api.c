@@ -4,6 +4,7 @@
 #include "sv_build.h" /* PACKAGE_VERSION */
 
 #include "api.h"
+#include "crash.h"
 #include "auth.h"
 #include "json_strict.h"
 #include "log.h"
@@ -292,6 +293,16 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
         char msg[256];
         snprintf(msg, sizeof msg, "no graph named \"%.64s\"; GET /v1/graphs lists them", name);
         sv_resp_error(resp, 404, "graph_not_found", msg, NULL);
+        goto out;
+    }
+    long crashes = 0;
+    if (sv_crash_quarantined(e->desc->name, e->desc->version, &crashes)) {
+        char msg[320];
+        snprintf(msg, sizeof msg,
+                 "graph %.64s %.32s is quarantined: it crashed the daemon %ld times "
+                 "(QUARANTINE_CRASHES); load another version",
+                 e->desc->name, e->desc->version, crashes);
+        sv_resp_error(resp, 503, "graph_quarantined", msg, NULL);
         goto out;
     }
     body = parse_body(req, resp);

@@ -81,6 +81,8 @@ int sv_config_defaults(sv_config *cfg)
     cfg->max_connections = 10000;
     cfg->connection_timeout_sec = 60;
     cfg->max_runs_active = 50000;
+    cfg->max_resumes = 3;
+    cfg->quarantine_crashes = 3;
     cfg->sse_heartbeat_ms = 15000;
     if (replace_str(&cfg->gateway_base_url, "http://router:8000") < 0 ||
         replace_str(&cfg->plugin_dir, SV_PLUGIN_DIR) < 0 ||
@@ -350,6 +352,14 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
         rc = parse_int(key, v, 1, 3600, &n, err, len);
         if (rc == 0)
             cfg->connection_timeout_sec = (unsigned)n;
+    } else if (strcmp(key, "MAX_RESUMES") == 0) {
+        rc = parse_int(key, v, 1, 1000, &n, err, len);
+        if (rc == 0)
+            cfg->max_resumes = (int)n;
+    } else if (strcmp(key, "QUARANTINE_CRASHES") == 0) {
+        rc = parse_int(key, v, 0, 1000, &n, err, len);
+        if (rc == 0)
+            cfg->quarantine_crashes = (int)n;
     } else if (strcmp(key, "MAX_RUNS_ACTIVE") == 0) {
         rc = parse_int(key, v, 1, 10000000, &n, err, len);
         if (rc == 0)
@@ -399,6 +409,8 @@ static const char *const g_keys[] = {"SUPERVISOR_LISTEN",
                                      "MAX_CONNECTIONS",
                                      "CONNECTION_TIMEOUT_SEC",
                                      "MAX_RUNS_ACTIVE",
+                                     "MAX_RESUMES",
+                                     "QUARANTINE_CRASHES",
                                      "UI_DIR",
                                      "SSE_HEARTBEAT_SEC",
                                      NULL};

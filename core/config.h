@@ -39,6 +39,8 @@ typedef struct sv_config {
     unsigned max_connections;        /* HTTP connections open at once */
     unsigned connection_timeout_sec; /* an idle connection is closed after this */
     long max_runs_active;            /* runs accepted and not finished here; past it, 429 */
+    int max_resumes;                 /* resumed after this many crashes: fails, resume_limit */
+    int quarantine_crashes; /* a graph version with this many crashes is refused; 0: never */
     /* The run console's files (/ui/), and how often an idle event stream
      * sends a comment line. */
     char *ui_dir;

@@ -59,6 +59,10 @@ static const sv_setting g_settings[] = {
      "an HTTP connection idle this long is closed (not a waiting request)"},
     {"MAX_RUNS_ACTIVE", 0, NULL, "1..10000000",
      "runs accepted and not yet finished here; past it, starts get 429"},
+    {"MAX_RESUMES", 0, NULL, "1..1000",
+     "with Redis: a run resumed after this many recorded crashes fails (resume_limit)"},
+    {"QUARANTINE_CRASHES", 0, NULL, "0..1000",
+     "with Redis: a graph version that crashed this often is refused (0: never)"},
     {"UI_DIR", 0, NULL, "an absolute path",
      "the run console's static files, served at /ui/ (docs/ui.md)"},
     {"SSE_HEARTBEAT_SEC", 0, NULL, "1..3600",
@@ -159,6 +163,10 @@ int sv_config_format(const sv_config *c, const char *key, int masked, char *buf,
         n = c->max_connections;
     else if (strcmp(key, "CONNECTION_TIMEOUT_SEC") == 0)
         n = c->connection_timeout_sec;
+    else if (strcmp(key, "MAX_RESUMES") == 0)
+        n = c->max_resumes;
+    else if (strcmp(key, "QUARANTINE_CRASHES") == 0)
+        n = c->quarantine_crashes;
     else if (strcmp(key, "MAX_RUNS_ACTIVE") == 0)
         n = c->max_runs_active;
     else if (strcmp(key, "SSE_HEARTBEAT_SEC") == 0)

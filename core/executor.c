@@ -1,6 +1,7 @@
 /* executor.c - workers, the runnable queue, parking and stopping runs. */
 #include "executor.h"
 #include "host.h"
+#include "crash.h"
 #include "log.h"
 #include "run_fsm.h"
 #include "stall.h"
@@ -326,8 +327,10 @@ static void finish_stopped(sv_exec *ex, sv_run *r, int stop)
     if (g->on_cancel && !r->on_cancel_done && r->nodes_started > 0) {
         r->on_cancel_done = 1;
         sv_ctx ctx = {.run = r, .node_name = "on_cancel", .seq_slot = g->n_nodes, .cleanup = 1};
+        sv_crash_enter(r->id, g->name, g->version, "on_cancel");
         g->on_cancel(&ctx, sv_host_table(),
                      stop == SV_STOP_TIMEOUT ? SV_CANCEL_TIMEOUT : SV_CANCEL_USER);
+        sv_crash_leave();
     }
     if (stop == SV_STOP_TIMEOUT) {
         timeout_error(r);
@@ -398,7 +401,9 @@ static void step_run(sv_exec *ex, sv_run *r)
     sv_ctx ctx = {
         .run = r, .node_name = node->name, .seq_slot = (uint32_t)(node - g->nodes), .cleanup = 0};
     sv_stall_node_begin(r, ctx.seq_slot);
+    sv_crash_enter(r->id, g->name, g->version, node->name); /* for a crash line */
     int rc = node->run(&ctx, sv_host_table(), &step);
+    sv_crash_leave();
     sv_stall_node_end(r);
     int64_t ms = sv_mono_ms() - t0;
     stop = atomic_load(&r->cancel);
@@ -465,8 +470,16 @@ out:
 
 static void step_task(sv_pool_task *t)
 {
+    sv_crash_thread_init(); /* once per thread: its crash handler's own stack */
     sv_run *r = (sv_run *)((char *)t - offsetof(sv_run, task));
     step_run(r->exec, r);
+}
+
+/* A pool thread's own resources, before it exits. */
+static void thread_exit(void)
+{
+    sv_gateway_thread_cleanup();
+    sv_crash_thread_fini();
 }
 
 static void drop_task(sv_pool_task *t)
@@ -502,7 +515,7 @@ int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out)
                        * the pages touched are memory */
                       .stack_bytes = 1u << 20,
                       .store_wait_threads = 4 * cfg->threads,
-                      .thread_exit = sv_gateway_thread_cleanup};
+                      .thread_exit = thread_exit};
     rc = sv_pool_new(&pc, &ex->pool);
 out:
     if (rc < 0) {

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "auth.h"
 #include "config.h"
+#include "crash.h"
 #include "executor.h"
 #include "gateway.h"
 #include "host.h"
@@ -170,6 +171,8 @@ static int start(sv_daemon *d)
     rc = open_store(d);
     if (rc < 0)
         return rc;
+    /* A crash names its run and, with Redis, is recorded there (crash.h). */
+    sv_crash_install(d->store->ops->durable ? sv_store_redis_crash_fd(d->store) : -1);
     sv_gateway_cfg gcfg = {.base_url = cfg->gateway_base_url,
                            .api_key = cfg->api_key,
                            .timeout_ms = cfg->gateway_timeout_ms,
@@ -223,7 +226,9 @@ static int start(sv_daemon *d)
                                .exec = d->exec,
                                .reg = d->reg,
                                .node_id = d->node_id,
-                               .node_ttl_ms = cfg->node_ttl_ms};
+                               .node_ttl_ms = cfg->node_ttl_ms,
+                               .max_resumes = cfg->max_resumes,
+                               .quarantine_crashes = cfg->quarantine_crashes};
         rc = sv_recover_start(&rcfg, &d->recover);
         if (rc < 0) {
             die_config("REDIS_URL: the store stopped answering during start-up");

@@ -17,6 +17,7 @@
  * tool calls get the same call_ids, so the router can tell a repeat.
  */
 #include "recover.h"
+#include "crash.h"
 #include "log.h"
 #include "run.h"
 #include "util.h"
@@ -50,11 +51,17 @@ static void log_resume(const char *run_id, const char *from, const char *graph, 
 }
 
 /* End a run that cannot be resumed here, and say why in the run itself. */
-static void give_up(sv_recover *rv, const char *run_id, json_object *rec, const char *why)
+static void give_up_code(sv_recover *rv, const char *run_id, json_object *rec, const char *code,
+                         const char *why)
 {
     sv_logf(SV_LEVEL_WARN, "run %s cannot be resumed: %s", run_id, why);
-    sv_run_fail_record(rv->cfg.store, rec, "resume_failed", why);
+    sv_run_fail_record(rv->cfg.store, rec, code, why);
     rv->cfg.store->ops->owned_del(rv->cfg.store, rv->node_id, run_id);
+}
+
+static void give_up(sv_recover *rv, const char *run_id, json_object *rec, const char *why)
+{
+    give_up_code(rv, run_id, rec, "resume_failed", why);
 }
 
 /* Resume one run now in our owned set; returns 1 when it was resumed. */
@@ -86,6 +93,17 @@ static int resume(sv_recover *rv, const char *run_id, const char *from)
     }
     if (sv_run_status_final((sv_run_status)status)) {
         st->ops->owned_del(st, rv->node_id, run_id); /* ended just before its node died */
+        goto out;
+    }
+    long crashes = 0;
+    if (st->ops->run_crashes && st->ops->run_crashes(st, run_id, &crashes) == 0 &&
+        crashes > rv->cfg.max_resumes) {
+        /* A poison run: each time it ran, the daemon died under it. */
+        snprintf(why, sizeof why,
+                 "the daemon crashed %ld times while running it (MAX_RESUMES=%d); not resumed "
+                 "again",
+                 crashes, rv->cfg.max_resumes);
+        give_up_code(rv, run_id, rec, "resume_limit", why);
         goto out;
     }
     const char *graph = sv_run_record_str(rec, "graph"),
@@ -151,6 +169,12 @@ int sv_recover_pass(sv_recover *rv)
     int n = 0;
     if (st->ops->node_beat(st, rv->node_id, rv->cfg.node_ttl_ms) < 0 || atomic_load(&rv->quiet))
         return 0;
+    if (st->ops->crash_counts) {
+        sv_strvec counts = {0};
+        if (st->ops->crash_counts(st, &counts) == 0)
+            sv_crash_quarantine_set(&counts, rv->cfg.quarantine_crashes);
+        sv_strvec_free(&counts);
+    }
     if (st->ops->nodes_dead(st, &dead) < 0)
         return 0;
     for (size_t i = 0; i < dead.n; i++)

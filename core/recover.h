@@ -19,8 +19,10 @@ typedef struct sv_recover_cfg {
     sv_store *store; /* durable, with the ownership ops */
     sv_exec *exec;
     sv_registry *reg;
-    const char *node_id; /* this instance */
-    int64_t node_ttl_ms; /* silent this long = dead; beats every fifth of it */
+    const char *node_id;    /* this instance */
+    int64_t node_ttl_ms;    /* silent this long = dead; beats every fifth of it */
+    int max_resumes;        /* MAX_RESUMES: crashes after which a run is not resumed */
+    int quarantine_crashes; /* QUARANTINE_CRASHES (crash.h); 0: off */
 } sv_recover_cfg;
 
 /*

@@ -74,6 +74,11 @@ typedef struct sv_store_ops {
      * checkpoints, and learns that it must stop.
      */
     int (*run_claim)(sv_store *st, const char *run_id, uint64_t *epoch);
+    /* Crash records (crash.h), in shared backends (NULL in the others): the
+     * crashes recorded on a run; every graph version's count as pairs
+     * "graph@version", "N". */
+    int (*run_crashes)(sv_store *st, const char *run_id, long *n);
+    int (*crash_counts)(sv_store *st, sv_strvec *pairs);
     /* Move a run written by an older key layout into the current one before
      * it is resumed: 0 (moved, or nothing to move), -ENOENT.  NULL when the
      * backend has had one layout. */
@@ -150,6 +155,10 @@ int sv_store_mem_new(int64_t ttl_sec, sv_store **out);
  * call the store. */
 int sv_store_mem_new_clock(int64_t ttl_sec, int64_t (*now_ms)(void *arg), void *arg,
                            sv_store **out);
+
+/* A connection of the Redis backend kept for crash.c's records: its socket,
+ * or -1. */
+int sv_store_redis_crash_fd(sv_store *st);
 
 /* The Redis backend.  url: redis://[:password@]host:port[/db] or unix:///path
  * (already checked for form by config.c).  Connects once to check it answers

@@ -40,6 +40,7 @@
  * insertion first); ids are random, so no order among them means anything.
  */
 #include "store_redis_conn.h"
+#include "crash.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -574,6 +575,33 @@ static int rd_run_claim(sv_store *st, const char *run_id, uint64_t *epoch)
     return rc;
 }
 
+static int rd_run_crashes(sv_store *st, const char *run_id, long *n)
+{
+    char *s = NULL;
+    if (!st || !run_id || !n)
+        return -EINVAL;
+    int rc = sv_redis_call_str(st, &s, "HGET sv:{%b} " SV_CRASH_FIELD, run_id, strlen(run_id));
+    *n = rc == 0 ? atol(s) : 0;
+    free(s);
+    return rc == -ENOENT ? 0 : rc;
+}
+
+static int rd_crash_counts(sv_store *st, sv_strvec *pairs)
+{
+    if (!st || !pairs)
+        return -EINVAL;
+    return sv_redis_call_vec(st, pairs, "HGETALL " SV_CRASH_KEY);
+}
+
+int sv_store_redis_crash_fd(sv_store *st)
+{
+    char err[256];
+    struct sv_redis *rs = (struct sv_redis *)st;
+    if (!rs->crash_conn)
+        rs->crash_conn = sv_redis_conn_open(rs, err, sizeof err);
+    return rs->crash_conn ? rs->crash_conn->fd : -1;
+}
+
 static int rd_run_upgrade(sv_store *st, const char *run_id)
 {
     if (!st || !run_id)
@@ -738,6 +766,8 @@ static void rd_destroy(sv_store *st)
     sv_redis_pipe_stop(rs);
     if (rs->conn) /* the pipe never started */
         redisFree(rs->conn);
+    if (rs->crash_conn)
+        redisFree(rs->crash_conn);
     if (rs->password)
         explicit_bzero(rs->password, strlen(rs->password));
     free(rs->password);
@@ -757,6 +787,8 @@ static const sv_store_ops redis_ops = {
     .run_step_post = rd_run_step_post,
     .run_upgrade = rd_run_upgrade,
     .run_claim = rd_run_claim,
+    .run_crashes = rd_run_crashes,
+    .crash_counts = rd_crash_counts,
     .run_get = rd_run_get,
     .run_summaries = rd_run_summaries,
     .event_append = rd_event_append,

@@ -33,6 +33,7 @@ struct sv_redis {
     int pipe_started;
     int stopping;
     redisContext *conn;                   /* the pipe's; NULL until (re)connected */
+    redisContext *crash_conn;             /* crash.c's records, written from a signal handler */
     struct sv_redis_req *q_head, *q_tail; /* waiting for the next flush */
     uint64_t flushes;                     /* batches written (the pipe's own count) */
     const char *const *scripts;           /* loaded on each connection the pipe makes */

@@ -412,6 +412,87 @@ static void test_redis_full(void)
     pair_stop(&p);
 }
 
+static long long redis_hget(redisContext *c, const char *key, const char *field)
+{
+    redisReply *r = redisCommand(c, "HGET %s %s", key, field);
+    long long v = r && r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
+    freeReplyObject(r);
+    return v;
+}
+
+/* Wait until the process has exited (it crashed); 0 or -1. */
+static int wait_dead(th_proc *d)
+{
+    long long deadline = th_mono_ms() + 60000;
+    while (th_proc_alive(d) && th_mono_ms() < deadline)
+        th_poll_pause();
+    return th_proc_alive(d) ? -1 : 0;
+}
+
+/* A poison run: its node crashes the daemon.  The crash line names the
+ * signal, run, graph and node; Redis records it on the run and for the
+ * graph's version; the restarted daemon resumes the run once more
+ * (MAX_RESUMES=1), crashes again, and the next start fails the run with
+ * resume_limit instead of crashing a third time.  With two crashes the
+ * version is quarantined (QUARANTINE_CRASHES=2): starts get 503
+ * graph_quarantined, other graphs still start. */
+static void test_poison_run(void)
+{
+    th_proc redis, sim, d;
+    char url[96], id[64], key[96], needle[128];
+    CU_ASSERT_FATAL(th_redis_start(&redis) == 0);
+    redisContext *c = redisConnect("127.0.0.1", redis.port);
+    CU_ASSERT_FATAL(c && !c->err);
+    snprintf(url, sizeof url, "REDIS_URL=redis://127.0.0.1:%d/0", redis.port);
+    const char *plugins[] = {"test_crash", "test_chain", NULL};
+    const char *env[] = {url, "SUPERVISOR_NODE_ID=poison-1", "MAX_RESUMES=1",
+                         "QUARANTINE_CRASHES=2", NULL};
+    CU_ASSERT_FATAL(th_sim_start("tests/scenarios/engine_ok.json", NULL, &sim) == 0);
+    CU_ASSERT_FATAL(th_daemon_start(plugins, env, &sim, &d) == 0);
+    CU_ASSERT_EQUAL(th_start_run(d.port, "test_crash", "{\"crash\":true}", id), 202);
+    CU_ASSERT_EQUAL_FATAL(wait_dead(&d), 0);
+    snprintf(needle, sizeof needle, "\"msg\":\"crashed\",\"signal\":\"SIGSEGV\",\"run_id\":\"%s\"",
+             id);
+    CU_ASSERT(th_log_contains(&d, needle, 0));
+    CU_ASSERT(th_log_contains(&d,
+                              "\"graph\":\"test_crash\",\"graph_version\":\"1.0.0\","
+                              "\"node\":\"boom\"",
+                              0));
+    snprintf(key, sizeof key, "sv:{%s}", id);
+    CU_ASSERT_EQUAL(redis_hget(c, key, "crashes"), 1);
+    CU_ASSERT_EQUAL(redis_hget(c, "sv:crashes", "test_crash@1.0.0"), 1);
+    th_proc_stop(&d, 1000);
+    /* restarted: resumes the run (one crash so far) as it starts, which
+     * crashes it again, before or after it answers */
+    if (th_daemon_start(plugins, env, &sim, &d) == 0)
+        CU_ASSERT_EQUAL_FATAL(wait_dead(&d), 0);
+    CU_ASSERT(th_log_contains(&d, needle, 0));
+    CU_ASSERT_EQUAL(redis_hget(c, key, "crashes"), 2);
+    th_proc_stop(&d, 1000);
+    /* restarted again: not resumed, failed; the daemon lives */
+    CU_ASSERT_FATAL(th_daemon_start(plugins, env, &sim, &d) == 0);
+    json_object *v = th_wait_run(d.port, id, 30000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    TH_STR_EQ(th_get_str(v, "status"), "failed");
+    TH_STR_EQ(th_get_str(v, "error.code"), "resume_limit");
+    json_object_put(v);
+    CU_ASSERT(th_proc_alive(&d));
+    /* quarantined after two crashes; another graph still starts */
+    th_resp r;
+    const char *body = "{\"workspace_id\":\"w\",\"user_id\":\"u\",\"agent_id\":\"a\","
+                       "\"input\":{\"crash\":false}}";
+    CU_ASSERT_EQUAL(th_http("POST", d.port, "/v1/graphs/test_crash/runs", body, NULL, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 503);
+    TH_STR_EQ(th_get_str(r.json, "error.code"), "graph_quarantined");
+    th_resp_free(&r);
+    CU_ASSERT(th_log_contains(&d, "graph quarantined: test_crash@1.0.0", 0));
+    CU_ASSERT_EQUAL(th_start_run(d.port, "test_chain", "{\"label\":\"x\"}", id), 202);
+    CU_ASSERT_EQUAL(th_proc_stop(&d, 20000), 0);
+    th_proc_stop(&sim, 5000);
+    redisFree(c);
+    th_redis_stop(&redis);
+}
+
 int main(void)
 {
     static const sv_cu_test tests[] = {
@@ -422,6 +503,7 @@ int main(void)
         {"fencing: a stale owner stops its run", test_fencing_stale_owner_stops},
         {"a run's end outlasts a frozen Redis", test_final_write_survives_frozen_redis},
         {"Redis full: 503 store_full, not ready", test_redis_full},
+        {"a poison run: crash line, records, resume limit, quarantine", test_poison_run},
     };
     static const sv_cu_suite suites[] = {{.name = "engine v2", SV_CU_TESTS(tests)}};
     return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
