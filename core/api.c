@@ -589,7 +589,11 @@ static void post_cancel(sv_api *api, const sv_req *req, const char *id, sv_resp 
             st = SV_RUN_RUNNING;
         }
     } else if (rc == 0 && !sv_run_status_final(st)) {
-        api->store->ops->cancel_set(api->store, id);
+        /* Acknowledged only once stored: with Redis, the flag is what stops
+         * the run should this instance die before it sees the cancel. */
+        int crc = api->store->ops->cancel_set(api->store, id);
+        if (crc < 0 && api->store->ops->durable)
+            rc = crc;
     }
 answer:
     if (rc == -ENOENT) {

@@ -258,22 +258,30 @@ static int authorized(sv_http *h, struct MHD_Connection *conn, const char *url,
 static MHD_Result handle_here(sv_http *h, sv_conn_state *st, struct MHD_Connection *conn,
                               const char *method, const char *url);
 
-/* On a pool thread: the handler of an offloaded request. */
-static void offload_task(sv_pool_task *t)
+/* The request as the handler sees it, and its answer in resp: on the HTTP
+ * thread or, offloaded, on a pool thread. */
+static void run_handler(sv_http *h, sv_conn_state *st, struct MHD_Connection *conn,
+                        const char *method, const char *url, sv_resp *resp)
 {
-    sv_conn_state *st = (sv_conn_state *)((char *)t - offsetof(sv_conn_state, task));
-    sv_http *h = st->h;
-    sv_req req = {.conn = st->conn,
-                  .method = st->method,
-                  .path = st->url,
+    sv_req req = {.conn = conn,
+                  .method = method,
+                  .path = url,
                   .body = st->buf ? st->buf : "",
                   .body_len = st->len,
                   .park_deadline = &st->park_deadline,
                   .http = h,
                   .state = st,
                   .key = st->key};
+    h->cfg.handler(h->cfg.app, &req, resp);
+}
+
+/* On a pool thread: the handler of an offloaded request. */
+static void offload_task(sv_pool_task *t)
+{
+    sv_conn_state *st = (sv_conn_state *)((char *)t - offsetof(sv_conn_state, task));
+    sv_http *h = st->h;
     sv_resp resp = {.status = 500};
-    h->cfg.handler(h->cfg.app, &req, &resp);
+    run_handler(h, st, st->conn, st->method, st->url, &resp);
     int resume = 1;
     pthread_mutex_lock(&h->olock);
     if (resp.parked) {
@@ -397,17 +405,8 @@ static MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char 
 static MHD_Result handle_here(sv_http *h, sv_conn_state *st, struct MHD_Connection *conn,
                               const char *method, const char *url)
 {
-    sv_req req = {.conn = conn,
-                  .method = method,
-                  .path = url,
-                  .body = st->buf ? st->buf : "",
-                  .body_len = st->len,
-                  .park_deadline = &st->park_deadline,
-                  .http = h,
-                  .state = st,
-                  .key = st->key};
     sv_resp resp = {.status = 500};
-    h->cfg.handler(h->cfg.app, &req, &resp);
+    run_handler(h, st, conn, method, url, &resp);
     if (resp.parked) {
         resp_clear(&resp);
         return MHD_YES; /* called again once woken */

@@ -230,6 +230,11 @@ static int start(sv_daemon *d)
                                .max_resumes = cfg->max_resumes,
                                .quarantine_crashes = cfg->quarantine_crashes};
         rc = sv_recover_start(&rcfg, &d->recover);
+        if (rc == -EEXIST) {
+            die_config("SUPERVISOR_NODE_ID: another running instance uses this id; give every "
+                       "instance its own id");
+            return rc;
+        }
         if (rc < 0) {
             die_config("REDIS_URL: the store stopped answering during start-up");
             return rc;

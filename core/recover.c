@@ -201,6 +201,36 @@ static void *recover_main(void *arg)
     return NULL;
 }
 
+/*
+ * Is another live process beating under this node id?  Its heartbeat then
+ * keeps being refreshed: look at how long it has left, wait a beat and a
+ * half, look again.  A heartbeat left by this id's previous life (a crash,
+ * a kill -9) only runs down, and the start goes on at once after the wait;
+ * one refreshed meanwhile means two processes would run every run twice:
+ * -EEXIST, and the caller refuses to start.
+ */
+static int in_use(sv_recover *rv)
+{
+    sv_store *st = rv->cfg.store;
+    int64_t left1 = 0, left2 = 0, every = rv->cfg.node_ttl_ms / 5 > 0 ? rv->cfg.node_ttl_ms / 5 : 1;
+    if (!st->ops->node_look || st->ops->node_look(st, rv->node_id, &left1) < 0)
+        return 0; /* none, or the store will say at the first beat */
+    int64_t t1 = sv_mono_ms();
+    pthread_mutex_lock(&rv->lock);
+    sv_cond_wait_until(&rv->cond, &rv->lock, t1 + every + every / 2);
+    pthread_mutex_unlock(&rv->lock);
+    if (st->ops->node_look(st, rv->node_id, &left2) < 0)
+        return 0;
+    if (left2 > left1 - (sv_mono_ms() - t1) + every / 2) {
+        sv_logf(SV_LEVEL_ERROR,
+                "SUPERVISOR_NODE_ID=%s: another running instance uses this id (its heartbeat "
+                "is being refreshed); give every instance its own id",
+                rv->node_id);
+        return -EEXIST;
+    }
+    return 0;
+}
+
 int sv_recover_start(const sv_recover_cfg *cfg, sv_recover **out)
 {
     int rc = 0;
@@ -214,6 +244,9 @@ int sv_recover_start(const sv_recover_cfg *cfg, sv_recover **out)
     atomic_init(&rv->quiet, 0);
     pthread_mutex_init(&rv->lock, NULL);
     sv_cond_init_mono(&rv->cond);
+    rc = in_use(rv);
+    if (rc < 0)
+        goto out;
     rc = cfg->store->ops->node_beat(cfg->store, rv->node_id, cfg->node_ttl_ms);
     if (rc < 0)
         goto out;

@@ -122,6 +122,9 @@ typedef struct sv_store_ops {
     /* Refresh a node's heartbeat for ttl_ms and list it as known; ttl_ms 0
      * ends the heartbeat now (a clean stop: others take over at once). */
     int (*node_beat)(sv_store *st, const char *node, int64_t ttl_ms);
+    /* How long a node's heartbeat has left (ms), or -ENOENT: what tells a
+     * starting instance whether another live one uses its node id. */
+    int (*node_look)(sv_store *st, const char *node, int64_t *left_ms);
     /* Known nodes whose heartbeat has lapsed. */
     int (*nodes_dead)(sv_store *st, sv_strvec *dead);
     /* Forget a known node: 0, or -EBUSY while it still owns runs. */

@@ -700,6 +700,20 @@ static int rd_node_beat(sv_store *st, const char *node, int64_t ttl_ms)
                            (long long)ttl_ms);
 }
 
+static int rd_node_look(sv_store *st, const char *node, int64_t *left_ms)
+{
+    redisReply *r = NULL;
+    if (!st || !node || !left_ms)
+        return -EINVAL;
+    int rc = sv_redis_call((struct sv_redis *)st, &r, "PTTL sv:node:%b", node, strlen(node));
+    if (rc == 0)
+        rc = r->type != REDIS_REPLY_INTEGER ? -EIO : r->integer < 0 ? -ENOENT : 0;
+    if (rc == 0)
+        *left_ms = r->integer;
+    freeReplyObject(r);
+    return rc;
+}
+
 static int rd_nodes_dead(sv_store *st, sv_strvec *dead)
 {
     if (!st || !dead)
@@ -801,6 +815,7 @@ static const sv_store_ops redis_ops = {
     .queue_push = rd_queue_push,
     .queue_pop = rd_queue_pop,
     .node_beat = rd_node_beat,
+    .node_look = rd_node_look,
     .nodes_dead = rd_nodes_dead,
     .node_forget = rd_node_forget,
     .owned_add = rd_owned_add,

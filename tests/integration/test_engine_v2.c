@@ -493,6 +493,34 @@ static void test_poison_run(void)
     th_redis_stop(&redis);
 }
 
+/* Two processes with one SUPERVISOR_NODE_ID would both run every run: the
+ * second refuses to start while the first beats; after the first is killed
+ * (kill -9), a restart under the id starts and takes its runs back. */
+static void test_duplicate_node_id(void)
+{
+    th_proc redis, sim, a, b;
+    char url[96];
+    CU_ASSERT_FATAL(th_redis_start(&redis) == 0);
+    snprintf(url, sizeof url, "REDIS_URL=redis://127.0.0.1:%d/0", redis.port);
+    const char *plugins[] = {"test_chain", NULL};
+    const char *env[] = {url, "SUPERVISOR_NODE_ID=dup-1", "NODE_TTL_SEC=2", NULL};
+    CU_ASSERT_FATAL(th_sim_start("tests/scenarios/engine_ok.json", NULL, &sim) == 0);
+    CU_ASSERT_FATAL(th_daemon_start(plugins, env, &sim, &a) == 0);
+    CU_ASSERT_EQUAL(th_daemon_start(plugins, env, &sim, &b), -1);
+    CU_ASSERT(th_log_contains(&b, "another running instance uses this id", 0));
+    th_resp r;
+    CU_ASSERT_EQUAL(th_http("GET", a.port, "/healthz", NULL, NULL, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 200);
+    th_resp_free(&r);
+    kill(a.pid, SIGKILL);
+    CU_ASSERT_EQUAL(wait_dead(&a), 0);
+    th_proc_stop(&a, 1000);
+    CU_ASSERT_EQUAL(th_daemon_start(plugins, env, &sim, &b), 0);
+    CU_ASSERT_EQUAL(th_proc_stop(&b, 20000), 0);
+    th_proc_stop(&sim, 5000);
+    th_redis_stop(&redis);
+}
+
 int main(void)
 {
     static const sv_cu_test tests[] = {
@@ -504,6 +532,7 @@ int main(void)
         {"a run's end outlasts a frozen Redis", test_final_write_survives_frozen_redis},
         {"Redis full: 503 store_full, not ready", test_redis_full},
         {"a poison run: crash line, records, resume limit, quarantine", test_poison_run},
+        {"a node id in use refuses a second process", test_duplicate_node_id},
     };
     static const sv_cu_suite suites[] = {{.name = "engine v2", SV_CU_TESTS(tests)}};
     return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
