@@ -8,6 +8,7 @@
 
 #include "ctl_events.h"
 #include "ctl_http.h"
+#include "ctl_new_graph.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -60,6 +61,8 @@ static void help(void)
            "  events RUN_ID [--follow] [--since N]\n"
            "                                  the run's events as JSON lines; --follow: live,\n"
            "                                  until the run ends (exit 0 if it succeeded)\n"
+           "  new-graph NAME [DIR]            write a graph to start from (Makefile, unit\n"
+           "                                  test on the SDK's test kit, router-sim scenario)\n"
            "\nstart's options: -i, --input JSON|@FILE|@- (default {}); -w, --workspace ID\n"
            "(default cli); --user ID (default $USER); --agent ID (default sofiia-ctl);\n"
            "--idempotency-key K; --wait [SEC] (print the final view; give up after SEC).\n"
@@ -371,6 +374,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return SV_CTL_USAGE;
     }
+    if (strcmp(argv[i], "new-graph") == 0) /* files only: no daemon, no curl */
+        return sv_ctl_new_graph(argc - i - 1, argv + i + 1);
     snprintf(c.base, sizeof c.base, "%s", url && *url ? url : "http://127.0.0.1:8080");
     for (size_t n = strlen(c.base); n > 0 && c.base[n - 1] == '/';)
         c.base[--n] = '\0';

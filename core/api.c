@@ -330,7 +330,7 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
     sv_error err;
     memset(&err, 0, sizeof err);
     if (sv_schema_validate(e->schema, input, &err) < 0 ||
-        (e->desc->prepare_input && e->desc->prepare_input(api->host, input, &err) != SV_OK)) {
+        (e->desc->prepare_input && e->desc->prepare_input(&e->host, input, &err) != SV_OK)) {
         sv_resp_error(resp, 400, err.code[0] ? err.code : "invalid_input",
                       err.message[0] ? err.message : "the input was refused by the graph",
                       err.field[0] ? err.field : "input");

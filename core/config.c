@@ -2,6 +2,7 @@
 #include "config.h"
 #include "plugin_cache.h"
 #include "auth.h"
+#include "graph_settings.h"
 #include "registry.h"
 
 #include <arpa/inet.h>
@@ -68,7 +69,8 @@ int sv_config_defaults(sv_config *cfg)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->worker_threads = cores > 0 ? (int)(cores > 256 ? 256 : cores) : 2;
     cfg->worker_threads_max = 1024;
-    cfg->incident_max_window_h = 24;
+    cfg->run_default_timeout_sec = 3600;
+    cfg->max_nodes_per_run = 10000;
     cfg->log_level = SV_LEVEL_INFO;
     cfg->gateway_timeout_ms = 30000;
     cfg->gateway_max_attempts = 4;
@@ -112,6 +114,8 @@ void sv_config_free(sv_config *cfg)
     cfg->ui_dir = NULL;
     free(cfg->plugin_cache_dir);
     cfg->plugin_cache_dir = NULL;
+    sv_gset_file_free(cfg->graph_file);
+    cfg->graph_file = NULL;
     cfg->internal_key = cfg->gateway_base_url = cfg->api_key = NULL;
     cfg->redis_url = cfg->plugin_dir = NULL;
 }
@@ -308,10 +312,14 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
         rc = parse_int(key, v, 1, 16384, &n, err, len);
         if (rc == 0)
             cfg->worker_threads_max = (int)n;
-    } else if (strcmp(key, "INCIDENT_MAX_TIME_WINDOW_H") == 0) {
-        rc = parse_int(key, v, 1, 8760, &n, err, len);
+    } else if (strcmp(key, "RUN_DEFAULT_TIMEOUT_SEC") == 0) {
+        rc = parse_int(key, v, 1, 31536000, &n, err, len);
         if (rc == 0)
-            cfg->incident_max_window_h = (long)n;
+            cfg->run_default_timeout_sec = n;
+    } else if (strcmp(key, "MAX_NODES_PER_RUN") == 0) {
+        rc = parse_int(key, v, 1, 1000000000, &n, err, len);
+        if (rc == 0)
+            cfg->max_nodes_per_run = (int)n;
     } else if (strcmp(key, "GATEWAY_TIMEOUT_SEC") == 0) {
         rc = parse_int(key, v, 1, 3600, &n, err, len);
         if (rc == 0)
@@ -385,35 +393,21 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
     return rc;
 }
 
-static const char *const g_keys[] = {"SUPERVISOR_LISTEN",
-                                     "SUPERVISOR_INTERNAL_KEY",
-                                     "GATEWAY_BASE_URL",
-                                     "SUPERVISOR_API_KEY",
-                                     "REDIS_URL",
-                                     "RUN_TTL_SEC",
-                                     "PLUGIN_DIR",
-                                     "WORKER_THREADS",
-                                     "WORKER_THREADS_MAX",
-                                     "INCIDENT_MAX_TIME_WINDOW_H",
-                                     "LOG_LEVEL",
-                                     "GATEWAY_TIMEOUT_SEC",
-                                     "GATEWAY_MAX_ATTEMPTS",
-                                     "GATEWAY_BACKOFF_MS",
-                                     "MAX_BODY_BYTES",
-                                     "SHUTDOWN_GRACE_SEC",
-                                     "PLUGIN_SCAN_MS",
-                                     "PLUGIN_CACHE_DIR",
-                                     "CANCEL_GRACE_SEC",
-                                     "SUPERVISOR_NODE_ID",
-                                     "NODE_TTL_SEC",
-                                     "MAX_CONNECTIONS",
-                                     "CONNECTION_TIMEOUT_SEC",
-                                     "MAX_RUNS_ACTIVE",
-                                     "MAX_RESUMES",
-                                     "QUARANTINE_CRASHES",
-                                     "UI_DIR",
-                                     "SSE_HEARTBEAT_SEC",
-                                     NULL};
+static const char *const g_keys[] = {"SUPERVISOR_LISTEN",   "SUPERVISOR_INTERNAL_KEY",
+                                     "GATEWAY_BASE_URL",    "SUPERVISOR_API_KEY",
+                                     "REDIS_URL",           "RUN_TTL_SEC",
+                                     "PLUGIN_DIR",          "WORKER_THREADS",
+                                     "WORKER_THREADS_MAX",  "RUN_DEFAULT_TIMEOUT_SEC",
+                                     "MAX_NODES_PER_RUN",   "LOG_LEVEL",
+                                     "GATEWAY_TIMEOUT_SEC", "GATEWAY_MAX_ATTEMPTS",
+                                     "GATEWAY_BACKOFF_MS",  "MAX_BODY_BYTES",
+                                     "SHUTDOWN_GRACE_SEC",  "PLUGIN_SCAN_MS",
+                                     "PLUGIN_CACHE_DIR",    "CANCEL_GRACE_SEC",
+                                     "SUPERVISOR_NODE_ID",  "NODE_TTL_SEC",
+                                     "MAX_CONNECTIONS",     "CONNECTION_TIMEOUT_SEC",
+                                     "MAX_RUNS_ACTIVE",     "MAX_RESUMES",
+                                     "QUARANTINE_CRASHES",  "UI_DIR",
+                                     "SSE_HEARTBEAT_SEC",   NULL};
 
 const char *const *sv_config_keys(void)
 {
@@ -468,7 +462,7 @@ static char *trim(char *s)
 int sv_config_load_file(sv_config *cfg, const char *path, char *err, size_t len)
 {
     int rc = 0;
-    char line[4096];
+    char line[4096], graph[80] = "";
     int lineno = 0;
     FILE *f = fopen(path, "r");
     if (!f)
@@ -478,6 +472,18 @@ int sv_config_load_file(sv_config *cfg, const char *path, char *err, size_t len)
         char *s = trim(line);
         if (!*s || *s == '#')
             continue;
+        /* [graph NAME]: the settings a graph declares (graph_settings.h) */
+        if (*s == '[') {
+            int n = 0;
+            if (sscanf(s, "[graph %64[a-z0-9_]]%n", graph, &n) != 1 || s[n] != '\0') {
+                rc = fail(err, len,
+                          "config file %s line %d: expected a section [graph NAME] (NAME: the "
+                          "graph's name, [a-z0-9_])",
+                          path, lineno);
+                goto out;
+            }
+            continue;
+        }
         char *eq = strchr(s, '=');
         if (!eq) {
             rc = fail(err, len, "config file %s line %d: expected KEY=VALUE", path, lineno);
@@ -492,6 +498,15 @@ int sv_config_load_file(sv_config *cfg, const char *path, char *err, size_t len)
             val++;
         }
         char sub[512];
+        /* In a section, or not the daemon's: a graph's, perhaps; checked
+         * when the plugins are loaded (sv_gset_unclaimed). */
+        if (graph[0] || sv_config_key_index(key) < 0) {
+            rc =
+                sv_gset_file_add(&cfg->graph_file, graph[0] ? graph : NULL, key, val, path, lineno);
+            if (rc < 0)
+                goto out;
+            continue;
+        }
         rc = sv_config_set(cfg, key, val, 1, sub, sizeof sub);
         if (rc < 0) {
             fail(err, len, "config file %s line %d: %s", path, lineno, sub);

@@ -24,7 +24,8 @@ typedef struct sv_config {
     char *plugin_cache_dir; /* private copies of plugins before dlopen */
     int worker_threads;
     int worker_threads_max; /* threads in all, those waiting on the router or store included */
-    long incident_max_window_h;
+    int64_t run_default_timeout_sec; /* deadline of runs whose graph declares none */
+    int max_nodes_per_run;           /* nodes one run may execute */
     enum sv_level log_level;
     /* Beyond the contract's table; documented in docs/operations.md. */
     int64_t gateway_timeout_ms;
@@ -48,6 +49,9 @@ typedef struct sv_config {
     /* Where each setting came from, one bit per sv_config_keys() index:
      * for --check-config. */
     uint64_t from_file, from_env;
+    /* The file's lines that are no daemon setting: [graph NAME] sections and
+     * keys graphs may declare, matched when plugins load (graph_settings.h). */
+    struct sv_gset_file *graph_file;
 } sv_config;
 
 /* Fill cfg with the embedded defaults (plugin_dir = SV_PLUGIN_DIR). */
@@ -61,7 +65,9 @@ int sv_config_defaults(sv_config *cfg);
 int sv_config_set(sv_config *cfg, const char *key, const char *value, int from_file, char *err,
                   size_t errlen);
 
-/* Read a KEY=VALUE file ('#' comments, blank lines, optional quotes). */
+/* Read a KEY=VALUE file ('#' comments, blank lines, optional quotes,
+ * [graph NAME] sections).  Keys the daemon does not know are kept for the
+ * graphs (graph_file), not refused here. */
 int sv_config_load_file(sv_config *cfg, const char *path, char *err, size_t errlen);
 
 /* Apply every known key present in envp ("K=V" strings, NULL-terminated). */

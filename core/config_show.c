@@ -36,7 +36,10 @@ static const sv_setting g_settings[] = {
      "threads that execute node code at once"},
     {"WORKER_THREADS_MAX", 0, NULL, "1..16384",
      "threads in all, those waiting on the router or the store included"},
-    {"INCIDENT_MAX_TIME_WINDOW_H", 0, NULL, "1..8760", "incident_triage's longest time window"},
+    {"RUN_DEFAULT_TIMEOUT_SEC", 0, NULL, "1..31536000",
+     "deadline of a run whose graph declares none, in seconds from its creation"},
+    {"MAX_NODES_PER_RUN", 0, NULL, "1..1000000000",
+     "nodes one run may execute; past it the run fails with node_limit"},
     {"LOG_LEVEL", 1, NULL, "debug, info, warn, error", "the lowest level logged"},
     {"GATEWAY_TIMEOUT_SEC", 0, NULL, "1..3600", "time limit of one attempt of a tool call"},
     {"GATEWAY_MAX_ATTEMPTS", 0, NULL, "1..20", "attempts per tool call, the first included"},
@@ -141,8 +144,10 @@ int sv_config_format(const sv_config *c, const char *key, int masked, char *buf,
         n = c->worker_threads;
     else if (strcmp(key, "WORKER_THREADS_MAX") == 0)
         n = c->worker_threads_max;
-    else if (strcmp(key, "INCIDENT_MAX_TIME_WINDOW_H") == 0)
-        n = c->incident_max_window_h;
+    else if (strcmp(key, "RUN_DEFAULT_TIMEOUT_SEC") == 0)
+        n = c->run_default_timeout_sec;
+    else if (strcmp(key, "MAX_NODES_PER_RUN") == 0)
+        n = c->max_nodes_per_run;
     else if (strcmp(key, "GATEWAY_TIMEOUT_SEC") == 0)
         n = c->gateway_timeout_ms / 1000;
     else if (strcmp(key, "GATEWAY_MAX_ATTEMPTS") == 0)

@@ -1,5 +1,6 @@
 /* executor.c - workers, the runnable queue, parking and stopping runs. */
 #include "executor.h"
+#include "graph_rules.h"
 #include "host.h"
 #include "crash.h"
 #include "log.h"
@@ -20,6 +21,8 @@ struct sv_exec {
     char node_id[65]; /* "" = no ownership tracking (embedded store) */
     void (*notify)(void *arg, const char *run_id, int final);
     void *notify_arg;
+    int64_t run_default_timeout_ms; /* RUN_DEFAULT_TIMEOUT_SEC */
+    int max_nodes_per_run;          /* MAX_NODES_PER_RUN; 0 = no cap */
     /* /metrics: relaxed counters, read without stopping anyone */
     atomic_uint_fast64_t n_started, n_resumed, n_nodes, n_end[3];
     sv_timer *timer;
@@ -308,14 +311,17 @@ static void fail_run(sv_exec *ex, sv_run *r, const char *code, const char *fmt, 
 
 static void timeout_error(sv_run *r)
 {
-    json_object *t = NULL, *o = NULL;
-    double sec = 0;
-    if (json_object_object_get_ex(r->input, "timeouts", &t) &&
-        json_object_object_get_ex(t, "overall_sec", &o))
-        sec = json_object_get_double(o);
+    const sv_exec *ex = r->exec;
+    const char *from = NULL;
+    const sv_deadline d = sv_rule_deadline(r->graph->desc);
+    int64_t ms = sv_rule_deadline_ms(r->graph->desc, r->input, ex->run_default_timeout_ms, &from);
     snprintf(r->err_code, sizeof r->err_code, "timeout");
-    snprintf(r->err_message, sizeof r->err_message, "the run exceeded timeouts.overall_sec (%g s)",
-             sec);
+    /* which deadline, so the caller knows what to raise */
+    snprintf(r->err_message, sizeof r->err_message, "the run passed its deadline of %g s (%s%s)",
+             (double)ms / 1000.0, strcmp(from, "input") == 0 ? "input " : "",
+             strcmp(from, "input") == 0   ? d.input
+             : strcmp(from, "graph") == 0 ? "the graph's default"
+                                          : "RUN_DEFAULT_TIMEOUT_SEC");
 }
 
 /* A user cancel or the deadline: let the graph clean up, then end the run. */
@@ -328,7 +334,7 @@ static void finish_stopped(sv_exec *ex, sv_run *r, int stop)
         r->on_cancel_done = 1;
         sv_ctx ctx = {.run = r, .node_name = "on_cancel", .seq_slot = g->n_nodes, .cleanup = 1};
         sv_crash_enter(r->id, g->name, g->version, "on_cancel");
-        g->on_cancel(&ctx, sv_host_table(),
+        g->on_cancel(&ctx, &r->graph->host,
                      stop == SV_STOP_TIMEOUT ? SV_CANCEL_TIMEOUT : SV_CANCEL_USER);
         sv_crash_leave();
     }
@@ -386,6 +392,12 @@ static void step_run(sv_exec *ex, sv_run *r)
         finish_stopped(ex, r, stop);
         goto out;
     }
+    if (ex->max_nodes_per_run > 0 && r->nodes_started >= (uint32_t)ex->max_nodes_per_run) {
+        char n[32]; /* a graph that loops for ever: MAX_NODES_PER_RUN */
+        snprintf(n, sizeof n, "%d", ex->max_nodes_per_run);
+        fail_run(ex, r, "node_limit", "the run reached MAX_NODES_PER_RUN (%s nodes)", n);
+        goto out;
+    }
     const sv_node *node = r->node;
     r->nodes_started++;
     atomic_fetch_add_explicit(&ex->n_nodes, 1, memory_order_relaxed);
@@ -402,7 +414,7 @@ static void step_run(sv_exec *ex, sv_run *r)
         .run = r, .node_name = node->name, .seq_slot = (uint32_t)(node - g->nodes), .cleanup = 0};
     sv_stall_node_begin(r, ctx.seq_slot);
     sv_crash_enter(r->id, g->name, g->version, node->name); /* for a crash line */
-    int rc = node->run(&ctx, sv_host_table(), &step);
+    int rc = node->run(&ctx, &r->graph->host, &step);
     sv_crash_leave();
     sv_stall_node_end(r);
     int64_t ms = sv_mono_ms() - t0;
@@ -499,6 +511,9 @@ int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out)
         snprintf(ex->node_id, sizeof ex->node_id, "%s", cfg->node_id);
     ex->notify = cfg->notify;
     ex->notify_arg = cfg->notify_arg;
+    ex->run_default_timeout_ms =
+        cfg->run_default_timeout_ms > 0 ? cfg->run_default_timeout_ms : 3600 * 1000;
+    ex->max_nodes_per_run = cfg->max_nodes_per_run;
     atomic_init(&ex->n_started, 0);
     atomic_init(&ex->n_resumed, 0);
     atomic_init(&ex->n_nodes, 0);
@@ -529,25 +544,20 @@ out:
 
 static void take(sv_exec *ex, sv_run *r)
 {
-    json_object *t = NULL, *o = NULL;
     r->exec = ex;
     r->notify = ex->notify;
     r->notify_arg = ex->notify_arg;
     map_add(ex, r);
-    if (r->graph->has_overall_timeout && json_object_object_get_ex(r->input, "timeouts", &t) &&
-        json_object_object_get_ex(t, "overall_sec", &o)) {
-        double sec = json_object_get_double(o);
-        if (sec > 0) {
-            /* Counted from the run's creation, which for a resumed run was
-             * in another process: the wall clock is the common one. */
-            int64_t left_ms = r->created_us / 1000 + (int64_t)(sec * 1000.0) - sv_now_ms();
-            r->deadline_mono_ms = sv_mono_ms() + (left_ms > 0 ? left_ms : 0);
-            sv_run_ref(r);
-            if (sv_timer_add(ex->timer, r->deadline_mono_ms, deadline_fire, r, 0,
-                             &r->deadline_slot) < 0)
-                sv_run_unref(r);
-        }
-    }
+    /* Every run has a deadline: the graph's (sv_deadline, perhaps set by
+     * its input) or RUN_DEFAULT_TIMEOUT_SEC.  Counted from the run's
+     * creation, which for a resumed run was in another process: the wall
+     * clock is the common one. */
+    int64_t ms = sv_rule_deadline_ms(r->graph->desc, r->input, ex->run_default_timeout_ms, NULL);
+    int64_t left_ms = r->created_us / 1000 + ms - sv_now_ms();
+    r->deadline_mono_ms = sv_mono_ms() + (left_ms > 0 ? left_ms : 0);
+    sv_run_ref(r);
+    if (sv_timer_add(ex->timer, r->deadline_mono_ms, deadline_fire, r, 0, &r->deadline_slot) < 0)
+        sv_run_unref(r);
     sv_run_ref(r);
     pthread_mutex_lock(&r->lock);
     r->where = SV_WHERE_QUEUE;

@@ -26,6 +26,12 @@ typedef struct sv_exec_cfg {
     /* Told when a run of this executor adds an event or ends (run.h). */
     void (*notify)(void *arg, const char *run_id, int final);
     void *notify_arg;
+    /* The deadline of runs whose graph declares none (RUN_DEFAULT_TIMEOUT_SEC;
+     * 0 = one hour), and the most nodes one run may execute in this process
+     * (MAX_NODES_PER_RUN; 0 = no cap); past either the run fails, with
+     * "timeout" or "node_limit". */
+    int64_t run_default_timeout_ms;
+    int max_nodes_per_run;
 } sv_exec_cfg;
 
 int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out);
@@ -39,9 +45,10 @@ int sv_exec_new(const sv_exec_cfg *cfg, sv_exec **out);
 int sv_exec_own(sv_exec *ex, const char *run_id, int own);
 
 /*
- * Take a new run (already created in the store and owned): arm its overall deadline
- * (input timeouts.overall_sec, when its graph has one) and queue it.  The
- * executor takes its own references; the caller keeps its own.
+ * Take a new run (already created in the store and owned): arm its deadline
+ * (graph_rules.h sv_rule_deadline_ms: the graph's, perhaps set by its
+ * input, or the daemon's) and queue it.  The executor takes its own
+ * references; the caller keeps its own.
  */
 int sv_exec_submit(sv_exec *ex, sv_run *r);
 

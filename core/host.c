@@ -2,8 +2,11 @@
  * does to the outside world passes here, so this is where the run id is
  * attached to every tool call and where events are written. */
 #include "host.h"
+#include "graph_rules.h"
+#include "graph_settings.h"
 #include "log.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,17 +89,6 @@ static void on_attempt_named(void *arg, const sv_gw_attempt *a)
         sv_run_post(aa->ctx->run);
 }
 
-static int valid_word(const char *s, size_t max)
-{
-    if (!s || !*s || strlen(s) > max)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_' || *s == '-' || *s == '.'))
-            return 0;
-    return 1;
-}
-
 static int h_tool_call(sv_ctx *ctx, const char *tool, const char *action, json_object *params,
                        json_object **data, sv_error *err)
 {
@@ -107,17 +99,9 @@ static int h_tool_call(sv_ctx *ctx, const char *tool, const char *action, json_o
     memset(err, 0, sizeof *err);
     if (data)
         *data = NULL;
-    if (!valid_word(tool, 128) || !valid_word(action, 128)) {
-        snprintf(err->code, sizeof err->code, "bad_request");
-        snprintf(err->message, sizeof err->message,
-                 "tool and action must be 1-128 chars of [A-Za-z0-9_.-]");
+    /* graph_rules.c: the test kit makes the same checks */
+    if (sv_rule_tool_call(tool, action, params, err) != SV_OK)
         return SV_EINVAL;
-    }
-    if (params && !json_object_is_type(params, json_type_object)) {
-        snprintf(err->code, sizeof err->code, "bad_request");
-        snprintf(err->message, sizeof err->message, "params must be a JSON object");
-        return SV_EINVAL;
-    }
     if (!ctx->cleanup && atomic_load(&r->cancel) != SV_STOP_NONE) {
         snprintf(err->code, sizeof err->code, "cancelled");
         snprintf(err->message, sizeof err->message, "the run is stopping");
@@ -169,28 +153,17 @@ static int h_set_result(sv_ctx *ctx, json_object *result)
 static int h_fail(sv_ctx *ctx, const char *code, const char *message)
 {
     sv_run *r = ctx->run;
-    snprintf(r->err_code, sizeof r->err_code, "%s", valid_word(code, 63) ? code : "node_failed");
+    snprintf(r->err_code, sizeof r->err_code, "%s", sv_rule_fail_code(code));
     snprintf(r->err_message, sizeof r->err_message, "%s", message ? message : "");
     return SV_OK;
 }
 
-/* Types the core writes itself: a graph may not forge them. */
-static const char *const g_reserved[] = {"run_start",  "node_start",       "node_end", "tool_call",
-                                         "node_error", "cancel_requested", "run_end",  NULL};
-
 static int h_event(sv_ctx *ctx, const char *type, json_object *details)
 {
-    int rc = SV_OK;
-    if (!valid_word(type, 64) || (details && !json_object_is_type(details, json_type_object))) {
-        rc = SV_EINVAL;
+    /* a graph may not forge the core's own types (graph_rules.c) */
+    int rc = sv_rule_event(type, details);
+    if (rc != SV_OK)
         goto out;
-    }
-    for (const char *const *t = g_reserved; *t; t++) {
-        if (strcmp(*t, type) == 0) {
-            rc = SV_EINVAL;
-            goto out;
-        }
-    }
     rc = sv_run_event(ctx->run, type, ctx->node_name, details) < 0 ? SV_ERR : SV_OK;
     details = NULL;
 out:
@@ -231,11 +204,33 @@ static int64_t h_created_ms(sv_ctx *ctx)
     return ctx->run->created_us / 1000;
 }
 
+/* ABI 1.0's way to a setting, with no graph to ask for: only variables that
+ * loaded graphs declare (graph_settings.c). */
 static long h_config_int(const char *key, long def)
 {
-    if (key && strcmp(key, "INCIDENT_MAX_TIME_WINDOW_H") == 0)
-        return g_env.incident_max_window_h;
-    return def;
+    return sv_gset_config_int(key, def);
+}
+
+static const sv_host g_host;
+
+static json_object *h_setting(const sv_host *host, const char *name)
+{
+    /* The registry hands each version a copy of g_host inside its entry
+     * (registry.h), so the table says which graph asks; the template
+     * itself belongs to no graph. */
+    if (!host || host == &g_host || !name)
+        return NULL;
+    const sv_graph_ent *e =
+        (const sv_graph_ent *)(const void *)((const char *)host - offsetof(sv_graph_ent, host));
+    json_object *v = NULL;
+    return json_object_object_get_ex(e->settings, name, &v) ? v : NULL;
+}
+
+static int64_t h_deadline_ms(sv_ctx *ctx)
+{
+    const sv_run *r = ctx->run;
+    return r->created_us / 1000 +
+           sv_rule_deadline_ms(r->graph->desc, r->input, g_env.run_default_timeout_ms, NULL);
 }
 
 static const sv_host g_host = {
@@ -255,6 +250,8 @@ static const sv_host g_host = {
     .now_ms = h_now_ms,
     .created_ms = h_created_ms,
     .config_int = h_config_int,
+    .setting = h_setting,
+    .deadline_ms = h_deadline_ms,
 };
 
 const sv_host *sv_host_table(void)

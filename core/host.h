@@ -20,13 +20,15 @@ struct sv_ctx {
 
 typedef struct sv_host_env {
     sv_gateway *gateway;
-    long incident_max_window_h;
     int64_t cancel_grace_ms;
+    int64_t run_default_timeout_ms; /* RUN_DEFAULT_TIMEOUT_SEC, for deadline_ms() */
 } sv_host_env;
 
 /* Set what the host functions use (once, before any graph is loaded). */
 void sv_host_setup(const sv_host_env *env);
-/* The table handed to graphs. */
+/* The template of the tables handed to graphs: the registry gives each
+ * loaded version a copy of its own (sv_graph_ent.host), which is the one
+ * nodes, prepare_input and init get. */
 const sv_host *sv_host_table(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include "crash.h"
 #include "executor.h"
 #include "gateway.h"
+#include "graph_settings.h"
 #include "host.h"
 #include "http.h"
 #include "log.h"
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -85,6 +87,8 @@ static int check_plugin(const char *path)
         fprintf(stderr, "cannot create a temporary directory: %s\n", strerror(errno));
         return 2;
     }
+    /* the graph's settings as this environment would set them */
+    sv_gset_setup(environ, NULL, 3600 * 1000);
     int rc = sv_registry_load_file(path, dir, sv_host_table(), &e, why, sizeof why);
     if (rc < 0) {
         fprintf(stderr, "%s: refused: %s\n", path, why);
@@ -99,6 +103,7 @@ static int check_plugin(const char *path)
 
 typedef struct sv_daemon {
     sv_config cfg;
+    int bad_setting;         /* start-up stopped on a graph's setting: exit 2 */
     const char *config_file; /* NULL: none; read again on SIGHUP */
     sv_plugin_cache *cache;
     sv_store *store;
@@ -183,9 +188,10 @@ static int start(sv_daemon *d)
     if (rc < 0)
         return rc;
     sv_host_env env = {.gateway = d->gw,
-                       .incident_max_window_h = cfg->incident_max_window_h,
-                       .cancel_grace_ms = cfg->cancel_grace_ms};
+                       .cancel_grace_ms = cfg->cancel_grace_ms,
+                       .run_default_timeout_ms = cfg->run_default_timeout_sec * 1000};
     sv_host_setup(&env);
+    sv_gset_setup(environ, cfg->graph_file, cfg->run_default_timeout_sec * 1000);
     rc = sv_plugin_cache_open(cfg->plugin_cache_dir, &d->cache, why, sizeof why);
     if (rc < 0) {
         die_config(why);
@@ -195,6 +201,14 @@ static int start(sv_daemon *d)
     if (rc < 0)
         return rc;
     int n = sv_registry_scan(d->reg, 0);
+    /* A graph's setting is checked once its graph is loaded: a bad one
+     * stops start-up as any bad setting does. */
+    if ((rc = sv_registry_fatal(d->reg, why, sizeof why)) < 0 ||
+        (rc = sv_gset_unclaimed(why, sizeof why)) < 0) {
+        die_config(why);
+        d->bad_setting = 1;
+        return rc;
+    }
     sv_logf(n > 0 ? SV_LEVEL_INFO : SV_LEVEL_WARN, "%d graph(s) loaded from %s", n,
             cfg->plugin_dir);
     rc = sv_registry_watch(d->reg, cfg->plugin_scan_ms);
@@ -212,7 +226,9 @@ static int start(sv_daemon *d)
                         .store = d->store,
                         .node_id = d->store->ops->durable ? d->node_id : NULL,
                         .notify = notify_watch,
-                        .notify_arg = d->watch};
+                        .notify_arg = d->watch,
+                        .run_default_timeout_ms = cfg->run_default_timeout_sec * 1000,
+                        .max_nodes_per_run = cfg->max_nodes_per_run};
     rc = sv_stall_start(); /* names nodes that hold a cancel or a stop up */
     if (rc < 0)
         return rc;
@@ -345,13 +361,33 @@ static int read_config(sv_config *cfg, const char *file, char *err, size_t len)
     return rc;
 }
 
+/* --check-config: the graphs' settings, which only their plugins know: they
+ * are loaded (copies in a temporary directory) as the daemon would load
+ * them.  On failure cfg is freed and err (512 bytes) says why. */
+static int check_graph_settings(sv_config *cfg, char *err)
+{
+    struct stat st;
+    const char *tmp = getenv("TMPDIR");
+    const char *base = stat(cfg->plugin_cache_dir, &st) == 0 && S_ISDIR(st.st_mode)
+                           ? cfg->plugin_cache_dir
+                       : tmp && tmp[0] == '/' ? tmp
+                                              : "/tmp";
+    sv_log_set_level(SV_LEVEL_ERROR); /* the verdict is printed; no JSON chatter */
+    sv_gset_setup(environ, cfg->graph_file, cfg->run_default_timeout_sec * 1000);
+    int rc = sv_gset_check_plugins(cfg->plugin_dir, base, err, 512);
+    sv_gset_setup(environ, NULL, cfg->run_default_timeout_sec * 1000);
+    if (rc < 0)
+        sv_config_free(cfg);
+    return rc;
+}
+
 /* --check-config, like nginx -t: the verdict, and the effective settings. */
 static int check_config(const char *file)
 {
     sv_config cfg;
     char err[512];
     const char *name = file && *file ? file : NULL;
-    if (read_config(&cfg, file, err, sizeof err) < 0) {
+    if (read_config(&cfg, file, err, sizeof err) < 0 || check_graph_settings(&cfg, err) < 0) {
         fprintf(stderr, "sofiia-supervisor: %s\nsofiia-supervisor: configuration test failed\n",
                 err);
         return 1;
@@ -446,7 +482,7 @@ int main(int argc, char **argv)
 
     if (start(&d) < 0) {
         stop(&d);
-        return 1;
+        return d.bad_setting ? 2 : 1;
     }
     for (;;) {
         int sig = 0;

@@ -1,7 +1,9 @@
 /* registry.c - loading, checking, watching and swapping graph plugins. */
 #include "registry.h"
+#include "graph_rules.h"
+#include "graph_settings.h"
 #include "log.h"
-#include "schema.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <stddef.h>
@@ -40,6 +42,7 @@ struct sv_registry {
     sv_file *files;
     size_t n_files;
     atomic_int ready;
+    char fatal[512]; /* a bad graph setting in the first scan: start-up stops */
     /* watcher */
     pthread_t watcher;
     int watching;
@@ -177,16 +180,6 @@ out:
     return rc;
 }
 
-static int valid_name(const char *s, size_t max)
-{
-    if (!s || !*s || strlen(s) > max)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return 0;
-    return 1;
-}
-
 const sv_node *sv_graph_ent_node(const sv_graph_ent *e, const char *name)
 {
     if (!name)
@@ -197,53 +190,34 @@ const sv_node *sv_graph_ent_node(const sv_graph_ent *e, const char *name)
     return NULL;
 }
 
-/* Everything about a descriptor that the host relies on, checked once. */
-/* The size of an ABI 1.0 descriptor: later minors only append fields, so
- * this is the least a plugin of any 1.x has. */
-#define SV_GRAPH_SIZE_1_0 (offsetof(sv_graph, on_cancel) + sizeof(void (*)(void)))
-
-static int check_desc(const sv_graph *g, char *why, size_t len)
+/* The file's SHA-256 (of the private copy, which is what runs). */
+static void hash_file(const char *path, char out[65])
 {
-    if (g->size < SV_GRAPH_SIZE_1_0)
-        return reason(why, len, "descriptor size %u is smaller than ABI %d.0's %zu", g->size,
-                      SV_ABI_MAJOR, (size_t)SV_GRAPH_SIZE_1_0);
-    if (!valid_name(g->name, 64))
-        return reason(why, len, "graph name must be 1-64 chars of [a-z0-9_]");
-    if (!g->version || !*g->version)
-        return reason(why, len, "graph %s: version is empty", g->name);
-    if (!g->nodes || g->n_nodes == 0 || g->n_nodes > 1024)
-        return reason(why, len, "graph %s: needs 1..1024 nodes", g->name);
-    for (uint32_t i = 0; i < g->n_nodes; i++) {
-        const sv_node *n = &g->nodes[i];
-        if (!valid_name(n->name, 64) || !n->run)
-            return reason(why, len, "graph %s: node #%u needs a [a-z0-9_] name and a function",
-                          g->name, i);
-        for (uint32_t j = 0; j < i; j++)
-            if (strcmp(g->nodes[j].name, n->name) == 0)
-                return reason(why, len, "graph %s: node \"%s\" is defined twice", g->name, n->name);
+    size_t len = 0, cap = 0;
+    char *data = NULL;
+    FILE *f = fopen(path, "rb");
+    snprintf(out, 65, "%s", "");
+    for (int done = !f; !done;) {
+        if (len == cap) {
+            char *d = realloc(data, cap = cap ? cap * 2 : 1 << 20);
+            if (!d)
+                break;
+            data = d;
+        }
+        size_t n = fread(data + len, 1, cap - len, f);
+        len += n;
+        done = n == 0;
+        if (done && !ferror(f))
+            sv_sha256_hex(data, len, out);
     }
-    for (uint32_t i = 0; i < g->n_nodes; i++) {
-        const char *next = g->nodes[i].next;
-        int found = next == NULL;
-        for (uint32_t j = 0; next && j < g->n_nodes; j++)
-            found |= strcmp(g->nodes[j].name, next) == 0;
-        if (!found)
-            return reason(why, len, "graph %s: node \"%s\" continues to unknown node \"%s\"",
-                          g->name, g->nodes[i].name, next);
-    }
-    int entry_ok = 0;
-    for (uint32_t i = 0; g->entry && i < g->n_nodes; i++)
-        entry_ok |= strcmp(g->nodes[i].name, g->entry) == 0;
-    if (!entry_ok)
-        return reason(why, len, "graph %s: entry node \"%s\" is not one of its nodes", g->name,
-                      g->entry ? g->entry : "(null)");
-    if (!g->input_schema)
-        return reason(why, len, "graph %s: input_schema is missing", g->name);
-    return 0;
+    if (f)
+        fclose(f);
+    free(data);
 }
 
-static json_object *build_info(const sv_graph *g, json_object *schema)
+static json_object *build_info(const sv_graph_ent *e, json_object *schema)
 {
+    const sv_graph *g = e->desc;
     json_object *info = json_object_new_object();
     json_object *nodes = json_object_new_array();
     for (uint32_t i = 0; i < g->n_nodes; i++)
@@ -255,16 +229,13 @@ static json_object *build_info(const sv_graph *g, json_object *schema)
     json_object_object_add(info, "nodes", nodes);
     json_object_object_add(info, "entry", json_object_new_string(g->entry));
     json_object_object_add(info, "input_schema", json_object_get(schema));
+    char abi[32];
+    snprintf(abi, sizeof abi, "%u.%u", g->abi_major, g->abi_minor);
+    json_object_object_add(info, "abi", json_object_new_string(abi));
+    json_object_object_add(info, "sha256", json_object_new_string(e->sha256));
+    json_object_object_add(info, "settings", json_object_get(e->settings_info));
+    json_object_object_add(info, "deadline", sv_gset_deadline_info(g));
     return info;
-}
-
-static int schema_has_overall(json_object *schema)
-{
-    json_object *p, *t, *tp, *o;
-    return json_object_object_get_ex(schema, "properties", &p) &&
-           json_object_object_get_ex(p, "timeouts", &t) &&
-           json_object_object_get_ex(t, "properties", &tp) &&
-           json_object_object_get_ex(tp, "overall_sec", &o);
 }
 
 static void ent_destroy(sv_graph_ent *e)
@@ -273,6 +244,8 @@ static void ent_destroy(sv_graph_ent *e)
         e->desc->fini();
     json_object_put(e->schema);
     json_object_put(e->info);
+    json_object_put(e->settings);
+    json_object_put(e->settings_info);
     if (e->dl)
         dlclose(e->dl);
     if (e->copy) {
@@ -311,37 +284,27 @@ int sv_registry_load_file(const char *path, const char *copy_dir, const sv_host 
         goto out;
     }
     /* The version fields come first and are read before anything else: a
-     * plugin of another ABI may lay out the rest differently. */
-    if (g->abi_major != SV_ABI_MAJOR || g->abi_minor > SV_ABI_MINOR) {
-        rc = reason(why, len, "built for SDK ABI %u.%u; this daemon runs ABI %d.0 to %d.%d",
-                    g->abi_major, g->abi_minor, SV_ABI_MAJOR, SV_ABI_MAJOR, SV_ABI_MINOR);
-        goto out;
-    }
-    rc = check_desc(g, why, len);
-    if (rc < 0)
+     * plugin of another ABI may lay out the rest differently.  The rules
+     * are graph_rules.c's, which the SDK's test kit applies too. */
+    if ((rc = sv_rule_abi(g, why, len)) < 0 || (rc = sv_rule_descriptor(g, why, len)) < 0)
         goto out;
     e->desc = g;
-    enum json_tokener_error jerr;
-    e->schema = json_tokener_parse_verbose(g->input_schema, &jerr);
-    if (!e->schema) {
-        rc = reason(why, len, "graph %s: input_schema is not JSON: %s", g->name,
-                    json_tokener_error_desc(jerr));
+    if ((rc = sv_rule_schema(g, &e->schema, why, len)) < 0)
         goto out;
-    }
-    char swhy[384];
-    if (sv_schema_check(e->schema, swhy, sizeof swhy) < 0) {
-        rc = reason(why, len, "graph %s: input_schema: %s", g->name, swhy);
+    /* -ERANGE: the operator's value is bad, not the plugin (registry.h) */
+    if ((rc = sv_gset_resolve(g, &e->settings, &e->settings_info, why, len)) < 0)
         goto out;
-    }
+    hash_file(e->copy, e->sha256);
+    /* This graph's own table: host->setting() knows from it who asks. */
+    e->host = *host;
     if (g->init) {
-        int irc = g->init(host);
+        int irc = g->init(&e->host);
         if (irc != 0) {
             rc = reason(why, len, "graph %s: init() returned %d", g->name, irc);
             goto out;
         }
     }
-    e->info = build_info(g, e->schema);
-    e->has_overall_timeout = schema_has_overall(e->schema);
+    e->info = build_info(e, e->schema);
 out:
     if (rc < 0 && e) {
         ent_destroy(e);
@@ -360,7 +323,10 @@ void sv_graph_ent_unref(sv_graph_ent *e)
 {
     if (!e || atomic_fetch_sub(&e->refs, 1) != 1)
         return;
-    sv_logf(SV_LEVEL_INFO, "graph %s %s unloaded", e->desc->name, e->desc->version);
+    /* Only a version that served: a refused duplicate was never loaded as
+     * far as anyone could see, and its refusal has been logged. */
+    if (e->installed)
+        sv_logf(SV_LEVEL_INFO, "graph %s %s unloaded", e->desc->name, e->desc->version);
     ent_destroy(e);
 }
 
@@ -393,11 +359,14 @@ out:
     return rc;
 }
 
-/* Put e in place of the current version of its graph (or add it). */
-static void install(sv_registry *reg, sv_graph_ent *e, char *old_version, size_t len)
+/* Put e in place of the current version of its graph (or add it); say
+ * which version and file hash it replaced. */
+static void install(sv_registry *reg, sv_graph_ent *e, char *old_version, size_t len,
+                    char old_sha[65])
 {
     sv_graph_ent *old = NULL;
     pthread_mutex_lock(&reg->lock);
+    e->installed = 1;
     for (size_t i = 0; i < reg->n_graphs; i++) {
         if (strcmp(reg->graphs[i]->desc->name, e->desc->name) == 0) {
             old = reg->graphs[i];
@@ -411,13 +380,16 @@ static void install(sv_registry *reg, sv_graph_ent *e, char *old_version, size_t
             reg->graphs = g;
             reg->graphs[reg->n_graphs++] = e;
         } else {
+            e->installed = 0;
             old = e; /* cannot register: drop it */
         }
     }
     pthread_mutex_unlock(&reg->lock);
-    old_version[0] = '\0';
-    if (old && old != e)
+    old_version[0] = old_sha[0] = '\0';
+    if (old && old != e) {
         snprintf(old_version, len, "%s", old->desc->version);
+        memcpy(old_sha, old->sha256, 65);
+    }
     sv_graph_ent_unref(old);
 }
 
@@ -466,8 +438,14 @@ static void scan_file(sv_registry *reg, sv_file *f)
 {
     char why[512];
     sv_graph_ent *e = NULL;
-    if (sv_registry_load_file(f->path, reg->copy_dir, reg->host, &e, why, sizeof why) < 0) {
+    int rc = sv_registry_load_file(f->path, reg->copy_dir, reg->host, &e, why, sizeof why);
+    if (rc < 0) {
         refuse(f->path, why);
+        /* A bad graph setting is the operator's: at start-up it stops the
+         * daemon like any bad setting (sv_registry_fatal), later it only
+         * refuses the plugin. */
+        if (rc == -ERANGE && !atomic_load(&reg->ready) && !reg->fatal[0])
+            snprintf(reg->fatal, sizeof reg->fatal, "%s", why);
         if (f->graph[0]) {
             sv_logf(SV_LEVEL_WARN, "graph %s keeps its previous version", f->graph);
         }
@@ -488,11 +466,34 @@ static void scan_file(sv_registry *reg, sv_file *f)
     json_object_object_add(fields, "graph", json_object_new_string(e->desc->name));
     json_object_object_add(fields, "version", json_object_new_string(e->desc->version));
     json_object_object_add(fields, "file", json_object_new_string(f->path));
-    char old[64];
-    install(reg, e, old, sizeof old);
+    json_object_object_add(fields, "sha256", json_object_new_string(e->sha256));
+    char old[64], old_sha[65];
+    install(reg, e, old, sizeof old, old_sha);
     if (old[0])
         json_object_object_add(fields, "replaced", json_object_new_string(old));
     sv_log(SV_LEVEL_INFO, old[0] ? "graph replaced" : "graph loaded", fields);
+    /* Same version, other code: runs of either would show the same
+     * graph_version, so nobody could tell which code a run executed. */
+    if (old[0] && strcmp(old, e->desc->version) == 0 && strcmp(old_sha, e->sha256) != 0) {
+        json_object *w = json_object_new_object();
+        json_object_object_add(w, "graph", json_object_new_string(e->desc->name));
+        json_object_object_add(w, "version", json_object_new_string(old));
+        json_object_object_add(w, "old_sha256", json_object_new_string(old_sha));
+        json_object_object_add(w, "new_sha256", json_object_new_string(e->sha256));
+        json_object_object_add(w, "file", json_object_new_string(f->path));
+        sv_log(SV_LEVEL_WARN,
+               "graph replaced by a file with the same version string but other content: bump "
+               "the version with every change",
+               w);
+    }
+}
+
+int sv_registry_fatal(sv_registry *reg, char *why, size_t len)
+{
+    if (!reg->fatal[0])
+        return 0;
+    snprintf(why, len, "%s", reg->fatal);
+    return -EINVAL;
 }
 
 static int ends_with_so(const char *name)

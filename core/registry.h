@@ -17,14 +17,18 @@
 
 /* One loaded version of one graph. */
 typedef struct sv_graph_ent {
-    atomic_int refs;         /* the registry's own + one per pinned run */
-    const sv_graph *desc;    /* inside the loaded copy */
-    json_object *schema;     /* parsed input_schema */
-    json_object *info;       /* the entry of GET /v1/graphs */
-    void *dl;                /* dlopen handle */
-    char *path;              /* the file in PLUGIN_DIR */
-    char *copy;              /* the private copy that was dlopen()ed */
-    int has_overall_timeout; /* input has timeouts.overall_sec */
+    atomic_int refs;            /* the registry's own + one per pinned run */
+    const sv_graph *desc;       /* inside the loaded copy */
+    json_object *schema;        /* parsed input_schema */
+    json_object *info;          /* the entry of GET /v1/graphs */
+    json_object *settings;      /* {name: value} of its declared settings */
+    json_object *settings_info; /* their entries of GET /v1/graphs */
+    sv_host host;               /* the table this version is handed (host.c) */
+    char sha256[65];            /* of the file as loaded */
+    int installed;              /* served (registered) at some point */
+    void *dl;                   /* dlopen handle */
+    char *path;                 /* the file in PLUGIN_DIR */
+    char *copy;                 /* the private copy that was dlopen()ed */
 } sv_graph_ent;
 
 typedef struct sv_registry sv_registry;
@@ -42,6 +46,9 @@ void sv_registry_free(sv_registry *reg);
 int sv_registry_scan(sv_registry *reg, int force);
 /* Has a first scan completed? */
 int sv_registry_ready(sv_registry *reg);
+/* A bad graph setting met in the first scan (which start-up must stop on,
+ * graph_settings.h): -EINVAL with the one-line reason in why, else 0. */
+int sv_registry_fatal(sv_registry *reg, char *why, size_t len);
 
 /* Scan every interval_ms on a thread of its own until sv_registry_free. */
 int sv_registry_watch(sv_registry *reg, long interval_ms);
@@ -62,7 +69,9 @@ json_object *sv_registry_list(sv_registry *reg);
 /*
  * Load one file as the registry would, without registering it: for tests and
  * `sofiia-supervisor --check-plugin`.  0 and a pinned entry, or a negative
- * code with a one-line reason in why.
+ * code with a one-line reason in why: -ERANGE when the plugin is fine but
+ * the operator's value of one of its settings is not (graph_settings.h).
+ * `host` is copied into the entry: the graph is handed its own table.
  */
 int sv_registry_load_file(const char *path, const char *copy_dir, const sv_host *host,
                           sv_graph_ent **out, char *why, size_t why_len);

@@ -1,6 +1,8 @@
 /*
- * hello_graph.c - a complete small graph for sofiia-supervisor, the example
- * of docs/plugin-authoring.md.
+ * hello_graph.c - a complete small graph for sofiia-supervisor, written
+ * against the host table alone (no sofiia/graph_helpers.h), to show what the
+ * helpers do for you: compare the starter `sofiia-ctl new-graph` writes.
+ * docs/plugin-authoring.md's reference uses it.
  *
  *   compose ──► wait_ready ──► END
  *                 ▲    │
@@ -17,7 +19,7 @@
  * Build:
  *   cc -std=c11 -Wall -Wextra -shared -fPIC -fvisibility=hidden \
  *      $(pkg-config --cflags sofiia-sdk) hello_graph.c -o hello.so \
- *      $(pkg-config --libs json-c) -Wl,--no-undefined
+ *      $(pkg-config --libs sofiia-sdk) -Wl,--no-undefined
  */
 #include <sofiia/graph.h>
 
@@ -29,8 +31,8 @@
 /*
  * The input schema (docs/input-schema.md).  The daemon validates every start
  * request against it and fills in the defaults, so the nodes below can read
- * every field without checking that it is there.  Because the schema has
- * timeouts.overall_sec, the daemon enforces it as the run's deadline.
+ * every field without checking that it is there.  timeouts.overall_sec is
+ * the run's deadline because the descriptor's `deadline` says so.
  */
 static const char schema[] =
     "{\"type\": \"object\","
@@ -170,15 +172,15 @@ static int wait_ready(sv_ctx *ctx, const sv_host *host, sv_step *step)
 static int init(const sv_host *host)
 {
     /* Called once after loading.  A plugin that needs a host function added
-     * after ABI 1.0 checks host->size here and returns non-zero to refuse to
-     * load. */
+     * in a later minor than the one it declares checks SV_HOST_HAS() here
+     * and returns non-zero to refuse to load. */
     return host->abi_major == SV_ABI_MAJOR ? 0 : -1;
 }
 
 static void on_cancel(sv_ctx *ctx, const sv_host *host, int reason)
 {
     /* Called at most once, after the last node returned, when the run was
-     * cancelled (SV_CANCEL_USER) or passed timeouts.overall_sec
+     * cancelled (SV_CANCEL_USER) or passed its deadline
      * (SV_CANCEL_TIMEOUT).  Tool calls work again here, each with a short
      * deadline (CANCEL_GRACE_SEC). */
     const char *id = get_str(host->state(ctx), "greeting_id");
@@ -212,4 +214,7 @@ SV_GRAPH_EXPORT const sv_graph sv_graph_descriptor = {
     .fini = NULL,
     .prepare_input = NULL,
     .on_cancel = on_cancel,
+    /* 60 s per run unless the input's timeouts.overall_sec says otherwise
+     * (up to an hour); past it the run fails with "timeout" */
+    .deadline = {.default_sec = 60, .max_sec = 3600, .input = "timeouts.overall_sec"},
 };

@@ -15,7 +15,7 @@
 #include <sofiia/graph.h>
 
 #define IT_GRAPH_NAME "incident_triage"
-#define IT_GRAPH_VERSION "1.0.0"
+#define IT_GRAPH_VERSION "1.1.0"
 
 /* The tools and actions this graph calls (docs/CONTRACT.md §4). */
 #define IT_TOOL_OBS "observability_tool"
@@ -33,6 +33,9 @@
 #define IT_DEFAULT_LOG_LINES 120
 #define IT_MAX_LOG_LINES 200
 #define IT_DEFAULT_WINDOW_MS (3600LL * 1000)
+/* The graph's setting for the longest window (sv_setting in it_graph.c),
+ * and the variable operators have always set it with. */
+#define IT_SETTING_MAX_WINDOW "max_time_window_h"
 #define IT_MAX_WINDOW_KEY "INCIDENT_MAX_TIME_WINDOW_H"
 #define IT_DEFAULT_MAX_WINDOW_H 24
 /* A configured maximum above a year is a typo, not a wish. */
@@ -140,7 +143,8 @@ typedef struct it_window {
  */
 int it_window_resolve(json_object *time_range, int64_t now_ms, long max_h, it_window *w,
                       sv_error *err);
-/* INCIDENT_MAX_TIME_WINDOW_H from the host, sanitised. */
+/* The max_time_window_h setting (INCIDENT_MAX_TIME_WINDOW_H) from the host,
+ * sanitised. */
 long it_max_window_h(const sv_host *host);
 /* max_log_lines of an input clamped to 1..200 (default 120 when absent). */
 int it_log_lines(json_object *input);

@@ -14,6 +14,19 @@ static const sv_node it_nodes[] = {
     {"build_triage_report", it_node_build_triage_report, NULL},
 };
 
+/* What the operator may set: the seed's INCIDENT_MAX_TIME_WINDOW_H, under
+ * its old name as well as GRAPH_INCIDENT_TRIAGE_MAX_TIME_WINDOW_H. */
+static const sv_setting it_settings[] = {
+    {.name = IT_SETTING_MAX_WINDOW,
+     .type = SV_SETTING_INT,
+     .def = "24",
+     .min = 1,
+     .max = 8760,
+     .env = IT_MAX_WINDOW_KEY,
+     .description = "longest time window analysed, in hours; a longer time_range keeps its "
+                    "latest hours"},
+};
+
 SV_GRAPH_EXPORT const sv_graph sv_graph_descriptor = {
     SV_GRAPH_ABI,
     .name = IT_GRAPH_NAME,
@@ -28,4 +41,9 @@ SV_GRAPH_EXPORT const sv_graph sv_graph_descriptor = {
     .fini = NULL,
     .prepare_input = it_prepare_input,
     .on_cancel = NULL,
+    .settings = it_settings,
+    .n_settings = sizeof it_settings / sizeof it_settings[0],
+    /* five calls, each retried by the daemon within its own time limit: a
+     * triage that takes a quarter of an hour is no triage */
+    .deadline = {.default_sec = 900},
 };

@@ -116,9 +116,7 @@ out:
 
 long it_max_window_h(const sv_host *host)
 {
-    long h = IT_DEFAULT_MAX_WINDOW_H;
-    if (host && host->config_int)
-        h = host->config_int(IT_MAX_WINDOW_KEY, IT_DEFAULT_MAX_WINDOW_H);
+    long h = (long)sv_setting_int(host, IT_SETTING_MAX_WINDOW, IT_DEFAULT_MAX_WINDOW_H);
     if (h < 1)
         h = IT_DEFAULT_MAX_WINDOW_H;
     if (h > IT_MAX_WINDOW_H_LIMIT)

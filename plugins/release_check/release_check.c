@@ -17,7 +17,7 @@ static const sv_node rc_nodes[] = {
 SV_GRAPH_EXPORT const sv_graph sv_graph_descriptor = {
     SV_GRAPH_ABI,
     .name = "release_check",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .description =
         "Runs the release_check pipeline via job_orchestrator_tool and reports its gates",
     .input_schema = rc_input_schema,
@@ -28,4 +28,7 @@ SV_GRAPH_EXPORT const sv_graph sv_graph_descriptor = {
     .fini = NULL,
     .prepare_input = NULL,
     .on_cancel = rc_on_cancel,
+    /* The seed's timeouts.overall_sec (default 180 s) sets each run's
+     * deadline; the schema bounds it to a day. */
+    .deadline = {.default_sec = 180, .max_sec = 86400, .input = "timeouts.overall_sec"},
 };

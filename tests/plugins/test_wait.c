@@ -77,4 +77,7 @@ SV_GRAPH_EXPORT const sv_graph sv_graph_descriptor = {
     .n_nodes = 1,
     .entry = "tick",
     .on_cancel = on_cancel,
+    /* timeouts.overall_sec sets a run's deadline; without it the daemon's
+     * RUN_DEFAULT_TIMEOUT_SEC applies */
+    .deadline = {.max_sec = 86400, .input = "timeouts.overall_sec"},
 };

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "config.h"
 #include "cu_run.h"
+#include "graph_settings.h"
 #include "http.h"
 #include "json_text.h"
 #include "run.h"
@@ -39,7 +40,8 @@ static void test_config_defaults(void)
     CU_ASSERT_PTR_NULL(c.api_key);
     CU_ASSERT_PTR_NULL(c.redis_url);
     CU_ASSERT_EQUAL(c.run_ttl_sec, 86400);
-    CU_ASSERT_EQUAL(c.incident_max_window_h, 24);
+    CU_ASSERT_EQUAL(c.run_default_timeout_sec, 3600);
+    CU_ASSERT_EQUAL(c.max_nodes_per_run, 10000);
     CU_ASSERT_EQUAL(c.worker_threads, (int)sysconf(_SC_NPROCESSORS_ONLN));
     CU_ASSERT_EQUAL(c.log_level, SV_LEVEL_INFO);
     CU_ASSERT_EQUAL(c.max_body_bytes, 1048576);
@@ -78,8 +80,12 @@ static void test_config_good(void)
     CU_ASSERT_EQUAL(c.run_ttl_sec, 60);
     CU_ASSERT_EQUAL(set(&c, "WORKER_THREADS", "8"), 0);
     CU_ASSERT_EQUAL(c.worker_threads, 8);
-    CU_ASSERT_EQUAL(set(&c, "INCIDENT_MAX_TIME_WINDOW_H", "6"), 0);
-    CU_ASSERT_EQUAL(c.incident_max_window_h, 6);
+    CU_ASSERT_EQUAL(set(&c, "RUN_DEFAULT_TIMEOUT_SEC", "60"), 0);
+    CU_ASSERT_EQUAL(c.run_default_timeout_sec, 60);
+    CU_ASSERT_EQUAL(set(&c, "MAX_NODES_PER_RUN", "50"), 0);
+    CU_ASSERT_EQUAL(c.max_nodes_per_run, 50);
+    /* a graph's setting is no longer the core's: ignored here (env) */
+    CU_ASSERT_EQUAL(set(&c, "INCIDENT_MAX_TIME_WINDOW_H", "0"), 0);
     CU_ASSERT_EQUAL(set(&c, "LOG_LEVEL", "debug"), 0);
     CU_ASSERT_EQUAL(c.log_level, SV_LEVEL_DEBUG);
     CU_ASSERT_EQUAL(set(&c, "SUPERVISOR_INTERNAL_KEY", "s3cret"), 0);
@@ -129,7 +135,8 @@ static void test_config_bad(void)
     expect_bad("RUN_TTL_SEC", "99999999999999999999");
     expect_bad("WORKER_THREADS", "0");
     expect_bad("WORKER_THREADS", "two");
-    expect_bad("INCIDENT_MAX_TIME_WINDOW_H", "0");
+    expect_bad("RUN_DEFAULT_TIMEOUT_SEC", "0");
+    expect_bad("MAX_NODES_PER_RUN", "lots");
     expect_bad("LOG_LEVEL", "verbose");
     expect_bad("PLUGIN_DIR", "");
     expect_bad("SUPERVISOR_INTERNAL_KEY", "has space");
@@ -152,13 +159,28 @@ static void test_config_file(void)
     char *env[] = {"RUN_TTL_SEC=30", "HOME=/root", NULL};
     CU_ASSERT_EQUAL(sv_config_load_env(&c, env, g_err, sizeof g_err), 0);
     CU_ASSERT_EQUAL(c.run_ttl_sec, 30);
-    /* a typo in a file is an error, with its line */
+    /* a typo in a file is an error, with its line, once the plugins are
+     * loaded (a key the daemon does not know may be a graph's) */
     FILE *f = fopen(path, "w");
+    fputs("[graph some_graph]\nwindow_h = 6\n\n[graph other]\nx=1\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL(sv_config_load_file(&c, path, g_err, sizeof g_err), 0);
+    CU_ASSERT_PTR_NOT_NULL(c.graph_file);
+    f = fopen(path, "w");
     fputs("RUN_TTL_SECS=5\n", f);
     fclose(f);
-    CU_ASSERT_EQUAL(sv_config_load_file(&c, path, g_err, sizeof g_err), -EINVAL);
-    CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "RUN_TTL_SECS"));
+    sv_config_free(&c);
+    sv_config_defaults(&c);
+    CU_ASSERT_EQUAL(sv_config_load_file(&c, path, g_err, sizeof g_err), 0);
+    sv_gset_setup(NULL, c.graph_file, 3600000);
+    CU_ASSERT_EQUAL(sv_gset_unclaimed(g_err, sizeof g_err), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "unknown setting \"RUN_TTL_SECS\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "line 1"));
+    f = fopen(path, "w");
+    fputs("[bogus]\n", f);
+    fclose(f);
+    CU_ASSERT_EQUAL(sv_config_load_file(&c, path, g_err, sizeof g_err), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "[graph NAME]"));
     f = fopen(path, "w");
     fputs("no equals sign\n", f);
     fclose(f);

@@ -1,8 +1,9 @@
 /*
  * test_incident_triage_input.c - unit tests of incident_triage's input side
- * against the mock host: the input schema and the descriptor, RFC 3339, and
- * prepare_input (defaults, the clamped window, offsets, errors, log lines).
- * No daemon, no network.
+ * on the SDK's test kit (the daemon's schema validation, then prepare_input):
+ * the input schema and the descriptor, its setting, RFC 3339, and the input
+ * as a start request makes it (defaults, the clamped window, offsets, the
+ * 400s, log lines).  No daemon, no network.
  */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -12,11 +13,12 @@
 #include "cu_run.h"
 #include "it.h"
 #include "it_test_support.h"
-#include "mock_host.h"
+
+#include <sofiia/graph_test.h>
 
 extern const sv_graph sv_graph_descriptor;
 
-/* 2026-02-23T10:00:00Z, the mock's default clock. */
+/* 2026-02-23T10:00:00Z, the kit's clock. */
 #define NOW_MS 1771840800000LL
 #define HOUR_MS 3600000LL
 
@@ -86,6 +88,15 @@ static void test_descriptor(void)
             CU_ASSERT_STRING_EQUAL(g->nodes[i].next, order[i + 1]);
     }
     CU_ASSERT_PTR_NULL(g->nodes[5].next);
+    /* its one setting, under the seed's variable as well */
+    CU_ASSERT_EQUAL_FATAL(g->n_settings, 1);
+    CU_ASSERT_STRING_EQUAL(g->settings[0].name, IT_SETTING_MAX_WINDOW);
+    CU_ASSERT_STRING_EQUAL(g->settings[0].env, "INCIDENT_MAX_TIME_WINDOW_H");
+    CU_ASSERT_STRING_EQUAL(g->settings[0].def, "24");
+    CU_ASSERT_EQUAL(g->settings[0].type, SV_SETTING_INT);
+    CU_ASSERT_EQUAL(g->settings[0].min, 1);
+    CU_ASSERT_EQUAL(g->settings[0].max, 8760);
+    CU_ASSERT_EQUAL(g->deadline.default_sec, 900);
 }
 
 /* ---- RFC 3339 ---------------------------------------------------------------- */
@@ -130,22 +141,30 @@ static void test_time_parse_format(void)
 
 /* ---- prepare_input ------------------------------------------------------------ */
 
-/* Run prepare_input on input; returns rc, fills err and the window strings. */
+/* Start a run with input as POST .../runs would (the schema, then
+ * prepare_input) with max_time_window_h = max_h (0: its default); returns 0
+ * or SV_EINVAL, fills err as the 400 would and the window strings. */
 static int prepare(const char *input, long max_h, sv_error *err, char *from, char *to,
                    json_object **out)
 {
-    mock_host *m = mock_host_new(input);
+    char h[32];
+    sv_test *t = sv_test_new(&sv_graph_descriptor);
+    snprintf(h, sizeof h, "%ld", max_h);
     if (max_h)
-        mock_set_config(m, IT_MAX_WINDOW_KEY, max_h);
-    int rc = mock_prepare(m, &sv_graph_descriptor, err);
-    json_object *tr = itt_get(mock_input(m), "time_range");
+        CU_ASSERT_EQUAL(sv_test_setting(t, IT_SETTING_MAX_WINDOW, h), 0);
+    int rc = sv_test_start(t, input) == 0 ? 0 : SV_EINVAL;
+    memset(err, 0, sizeof *err);
+    snprintf(err->code, sizeof err->code, "%s", sv_test_error_code(t));
+    snprintf(err->field, sizeof err->field, "%s", sv_test_error_field(t));
+    snprintf(err->message, sizeof err->message, "%s", sv_test_error_message(t));
+    json_object *tr = itt_get(sv_test_input(t), "time_range");
     if (from)
         snprintf(from, IT_TS_LEN, "%s", itt_gets(tr, "from") ? itt_gets(tr, "from") : "");
     if (to)
         snprintf(to, IT_TS_LEN, "%s", itt_gets(tr, "to") ? itt_gets(tr, "to") : "");
     if (out)
-        json_object_deep_copy(mock_input(m), out, NULL);
-    mock_host_free(m);
+        json_object_deep_copy(sv_test_input(t), out, NULL);
+    sv_test_free(t);
     return rc;
 }
 
@@ -195,13 +214,28 @@ static void test_prepare_clamp_window(void)
     CU_ASSERT_EQUAL(prepare(in48, 0, &err, from, to, NULL), 0);
     CU_ASSERT_STRING_EQUAL(from, "2026-02-22T10:00:00Z");
     CU_ASSERT_STRING_EQUAL(to, "2026-02-23T10:00:00Z");
-    /* The deployment's INCIDENT_MAX_TIME_WINDOW_H. */
+    /* The deployment's INCIDENT_MAX_TIME_WINDOW_H (the graph's setting). */
     CU_ASSERT_EQUAL(prepare(in48, 6, &err, from, to, NULL), 0);
     CU_ASSERT_STRING_EQUAL(from, "2026-02-23T04:00:00Z");
     CU_ASSERT_STRING_EQUAL(to, "2026-02-23T10:00:00Z");
-    /* A nonsense setting falls back to 24. */
-    CU_ASSERT_EQUAL(prepare(in48, -5, &err, from, to, NULL), 0);
-    CU_ASSERT_STRING_EQUAL(from, "2026-02-22T10:00:00Z");
+    /* A nonsense setting never reaches the graph: the host refuses it. */
+    sv_test *t = sv_test_new(&sv_graph_descriptor);
+    CU_ASSERT_EQUAL(sv_test_setting(t, IT_SETTING_MAX_WINDOW, "-5"), 0);
+    CU_ASSERT_EQUAL(sv_test_load(t), -1);
+    CU_ASSERT_TRUE(itt_contains(sv_test_why(t), "out of range (expected 1..8760)"));
+    sv_test_free(t);
+    /* ... and neither does a setting it does not declare */
+    t = sv_test_new(&sv_graph_descriptor);
+    CU_ASSERT_EQUAL(sv_test_setting(t, "max_window", "6"), -1);
+    sv_test_free(t);
+    /* An ABI 1.0 graph read the setting by config_int(): that still works. */
+    t = sv_test_new(&sv_graph_descriptor);
+    sv_test_setting(t, IT_SETTING_MAX_WINDOW, "12");
+    CU_ASSERT_EQUAL_FATAL(sv_test_load(t), 0);
+    CU_ASSERT_EQUAL(sv_test_host(t)->config_int(IT_MAX_WINDOW_KEY, 24), 12);
+    CU_ASSERT_EQUAL(sv_test_host(t)->config_int("GRAPH_INCIDENT_TRIAGE_MAX_TIME_WINDOW_H", 24), 12);
+    CU_ASSERT_EQUAL(sv_test_host(t)->config_int("OTHER", 24), 24);
+    sv_test_free(t);
     /* Exactly the limit is not clamped. */
     CU_ASSERT_EQUAL(prepare("{\"service\":\"a\",\"symptom\":\"b\",\"time_range\":{\"from\":"
                             "\"2026-02-22T10:00:00Z\",\"to\":\"2026-02-23T10:00:00Z\"}}",

@@ -1,7 +1,8 @@
 /*
- * test_incident_triage_runs.c - whole runs of incident_triage through the
- * mock host with scripted router answers: good, denied, failing, garbage,
- * huge, cancelled, healthy.  No daemon, no network.
+ * test_incident_triage_runs.c - whole runs of incident_triage on the SDK's
+ * test kit (the daemon's rules on a mock host) with scripted router answers:
+ * good, denied, failing, garbage, huge, cancelled, healthy.  No daemon, no
+ * network.
  *
  * Set IT_TEST_DUMP=1 to print the results.
  */
@@ -12,19 +13,37 @@
 #include "cu_run.h"
 #include "it.h"
 #include "it_test_support.h"
-#include "mock_host.h"
+
+#include <sofiia/graph_test.h>
 
 extern const sv_graph sv_graph_descriptor;
 
-/* A mock with the pool scenario's answers queued. */
-static mock_host *pool_mock(const char *input)
+/* The input of the kit made last: each test runs one kit at a time. */
+static const char *g_input;
+
+static sv_test *kit(const char *input)
 {
-    mock_host *m = mock_host_new(input ? input : ITT_POOL_INPUT);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, SV_OK, ITT_POOL_OVERVIEW, NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_LOGS, SV_OK, ITT_POOL_LOGS, NULL);
-    mock_answer_add(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, SV_OK, ITT_POOL_HEALTH, NULL);
-    mock_answer_add(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, SV_OK, ITT_POOL_RUNBOOKS, NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_TRACES, SV_OK, ITT_POOL_TRACES, NULL);
+    sv_test *t = sv_test_new(&sv_graph_descriptor);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    g_input = input;
+    return t;
+}
+
+/* Start its run as POST .../runs would and run it to the end: its status. */
+static int run(sv_test *t)
+{
+    return sv_test_run(t, g_input);
+}
+
+/* A mock with the pool scenario's answers queued. */
+static sv_test *pool_mock(const char *input)
+{
+    sv_test *m = kit(input ? input : ITT_POOL_INPUT);
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, ITT_POOL_OVERVIEW);
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_LOGS, ITT_POOL_LOGS);
+    sv_test_answer(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, ITT_POOL_HEALTH);
+    sv_test_answer(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, ITT_POOL_RUNBOOKS);
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_TRACES, ITT_POOL_TRACES);
     return m;
 }
 
@@ -111,13 +130,11 @@ static void assert_result_shape(json_object *res)
 
 static void test_run_pool(void)
 {
-    sv_error err;
-    mock_host *m = pool_mock(NULL);
-    CU_ASSERT_EQUAL_FATAL(mock_prepare(m, &sv_graph_descriptor, &err), 0);
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), 0);
-    CU_ASSERT_STRING_EQUAL(mock_path(m), PATH_ALL);
-    CU_ASSERT_STRING_EQUAL(mock_fail_code(m), "");
-    CU_ASSERT_EQUAL_FATAL(mock_n_calls(m), 5);
+    sv_test *m = pool_mock(NULL);
+    CU_ASSERT_EQUAL(run(m), SV_TEST_SUCCEEDED);
+    CU_ASSERT_STRING_EQUAL(sv_test_path(m), PATH_ALL);
+    CU_ASSERT_STRING_EQUAL(sv_test_error_code(m), "");
+    CU_ASSERT_EQUAL_FATAL(sv_test_calls(m), 5);
 
     /* The calls, in order, with their exact params. */
     static const char *const want[][3] = {
@@ -134,23 +151,23 @@ static void test_run_pool(void)
          "{ \"trace_ids\": [ \"t-0001\", \"t-0002\", \"t-0003\", \"t-0004\", \"t-0005\" ] }"},
     };
     for (int i = 0; i < 5; i++) {
-        const mock_call *c = mock_get_call(m, i);
+        const sv_test_call *c = sv_test_call_at(m, i);
         CU_ASSERT_STRING_EQUAL(c->tool, want[i][0]);
         CU_ASSERT_STRING_EQUAL(c->action, want[i][1]);
         if (want[i][2])
             CU_ASSERT_STRING_EQUAL(json_object_to_json_string(c->params), want[i][2]);
     }
-    const mock_call *rb = mock_get_call(m, 3);
+    const sv_test_call *rb = sv_test_call_at(m, 3);
     CU_ASSERT_STRING_EQUAL(itt_gets(rb->params, "service"), "router");
     CU_ASSERT_EQUAL(json_object_get_int(itt_get(rb->params, "limit")), 3);
     CU_ASSERT_STRING_EQUAL(itt_gets(rb->params, "query"),
                            "High error rate after deploy connection pool exhausted timeout "
                            "acquiring connection after ms in_use request_id req");
     CU_ASSERT_EQUAL(json_object_object_length(rb->params), 3);
-    CU_ASSERT_STRING_EQUAL(mock_get_call(m, 0)->node, "service_overview");
-    CU_ASSERT_STRING_EQUAL(mock_get_call(m, 3)->node, "health_and_runbooks");
+    CU_ASSERT_STRING_EQUAL(sv_test_call_at(m, 0)->node, "service_overview");
+    CU_ASSERT_STRING_EQUAL(sv_test_call_at(m, 3)->node, "health_and_runbooks");
 
-    json_object *res = mock_result(m);
+    json_object *res = sv_test_result(m);
     itt_dump("pool result", res);
     assert_result_shape(res);
     json_object *c0 = itt_idx(itt_get(res, "suspected_root_causes"), 0);
@@ -172,51 +189,49 @@ static void test_run_pool(void)
     CU_ASSERT_EQUAL(itt_alen(itt_get(itt_get(ref, "traces"), "traces")), 1);
     CU_ASSERT_TRUE(itt_any_contains(itt_get(res, "next_checks"), "Inspect traces t-0001"));
     /* The state stays compact: digests, not answers. */
-    CU_ASSERT_TRUE(strlen(json_object_to_json_string(mock_state(m))) < 16384);
-    mock_host_free(m);
+    CU_ASSERT_TRUE(strlen(json_object_to_json_string(sv_test_state(m))) < 16384);
+    sv_test_free(m);
 }
 
 static void test_run_no_traces_when_not_asked(void)
 {
-    sv_error err;
-    mock_host *m = pool_mock("{\"service\":\"router\",\"symptom\":\"errors\"}");
-    CU_ASSERT_EQUAL_FATAL(mock_prepare(m, &sv_graph_descriptor, &err), 0);
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), 0);
-    CU_ASSERT_STRING_EQUAL(mock_path(m), PATH_ALL);
-    CU_ASSERT_EQUAL(mock_count_calls(m, IT_TOOL_OBS, IT_ACT_TRACES), 0);
-    CU_ASSERT_EQUAL(mock_n_calls(m), 4);
-    json_object *res = mock_result(m);
+    sv_test *m = pool_mock("{\"service\":\"router\",\"symptom\":\"errors\"}");
+    CU_ASSERT_EQUAL(run(m), SV_TEST_SUCCEEDED);
+    CU_ASSERT_STRING_EQUAL(sv_test_path(m), PATH_ALL);
+    CU_ASSERT_EQUAL(sv_test_count_calls(m, IT_TOOL_OBS, IT_ACT_TRACES), 0);
+    CU_ASSERT_EQUAL(sv_test_calls(m), 4);
+    json_object *res = sv_test_result(m);
     assert_result_shape(res);
     CU_ASSERT_EQUAL(itt_alen(itt_get(itt_get(itt_get(res, "references"), "traces"), "traces")), 0);
     CU_ASSERT_TRUE(itt_any_contains(itt_get(res, "next_checks"), "include_traces=true"));
-    mock_host_free(m);
+    sv_test_free(m);
 
     /* Asked for, but the logs carry no trace ids: no call either. */
-    m = mock_host_new("{\"service\":\"router\",\"symptom\":\"errors\",\"include_traces\":true}");
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, SV_OK, ITT_POOL_OVERVIEW, NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_LOGS, SV_OK,
-                    "{\"lines\":[{\"level\":\"error\",\"message\":\"x\"}]}", NULL);
-    mock_answer_add(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, SV_OK, ITT_POOL_HEALTH, NULL);
-    mock_answer_add(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, SV_OK, "{\"results\":[]}", NULL);
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), 0);
-    CU_ASSERT_EQUAL(mock_count_calls(m, IT_TOOL_OBS, IT_ACT_TRACES), 0);
-    CU_ASSERT_STRING_EQUAL(itt_gets(mock_state(m), "traces_note"), "no_trace_ids");
-    mock_host_free(m);
+    m = kit("{\"service\":\"router\",\"symptom\":\"errors\",\"include_traces\":true}");
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, ITT_POOL_OVERVIEW);
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_LOGS,
+                   "{\"lines\":[{\"level\":\"error\",\"message\":\"x\"}]}");
+    sv_test_answer(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, ITT_POOL_HEALTH);
+    sv_test_answer(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, "{\"results\":[]}");
+    CU_ASSERT_EQUAL(run(m), SV_TEST_SUCCEEDED);
+    CU_ASSERT_EQUAL(sv_test_count_calls(m, IT_TOOL_OBS, IT_ACT_TRACES), 0);
+    CU_ASSERT_STRING_EQUAL(itt_gets(sv_test_state(m), "traces_note"), "no_trace_ids");
+    sv_test_free(m);
 }
 
 static void test_run_traces_denied(void)
 {
-    sv_error err;
-    mock_host *m = mock_host_new(ITT_POOL_INPUT);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, SV_OK, ITT_POOL_OVERVIEW, NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_LOGS, SV_OK, ITT_POOL_LOGS, NULL);
-    mock_answer_add(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, SV_OK, ITT_POOL_HEALTH, NULL);
-    mock_answer_add(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, SV_OK, ITT_POOL_RUNBOOKS, NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_TRACES, SV_ETOOL, NULL, "forbidden");
-    CU_ASSERT_EQUAL_FATAL(mock_prepare(m, &sv_graph_descriptor, &err), 0);
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), 0);
-    CU_ASSERT_STRING_EQUAL(mock_fail_code(m), "");
-    json_object *res = mock_result(m);
+    sv_test *m = kit(ITT_POOL_INPUT);
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, ITT_POOL_OVERVIEW);
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_LOGS, ITT_POOL_LOGS);
+    sv_test_answer(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, ITT_POOL_HEALTH);
+    sv_test_answer(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, ITT_POOL_RUNBOOKS);
+    sv_test_answer_error(m, IT_TOOL_OBS, IT_ACT_TRACES, "forbidden",
+                         "router said "
+                         "forbidden");
+    CU_ASSERT_EQUAL(run(m), SV_TEST_SUCCEEDED);
+    CU_ASSERT_STRING_EQUAL(sv_test_error_code(m), "");
+    json_object *res = sv_test_result(m);
     itt_dump("traces denied", res);
     assert_result_shape(res);
     json_object *gaps = itt_get(res, "data_gaps");
@@ -228,52 +243,52 @@ static void test_run_traces_denied(void)
     CU_ASSERT_STRING_EQUAL(itt_gets(itt_idx(itt_get(res, "suspected_root_causes"), 0), "cause"),
                            "DB connection-pool exhaustion");
     CU_ASSERT_TRUE(itt_any_contains(itt_get(res, "next_checks"), "by hand: traces_query failed"));
-    mock_host_free(m);
+    sv_test_free(m);
 }
 
 static void test_run_all_sources_fail(void)
 {
-    sv_error err;
-    mock_host *m = mock_host_new(ITT_POOL_INPUT);
-    /* Nothing queued: every call fails ("no_mock_answer"). */
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, SV_ETOOL, NULL, "unavailable");
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_LOGS, SV_ETOOL, NULL, "timeout");
-    CU_ASSERT_EQUAL_FATAL(mock_prepare(m, &sv_graph_descriptor, &err), 0);
-    int rc = mock_run(m, &sv_graph_descriptor, 20, 0);
-    CU_ASSERT_EQUAL(rc, SV_ERR);
-    CU_ASSERT_STRING_EQUAL(mock_fail_code(m), "all_sources_failed");
-    CU_ASSERT_TRUE(itt_contains(mock_fail_message(m), "every data source failed"));
-    CU_ASSERT_PTR_NULL(mock_result(m));
+    sv_test *m = kit(ITT_POOL_INPUT);
+    /* Only these two scripted: the others get router-sim's 404 (not_found). */
+    sv_test_answer_error(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, "unavailable",
+                         "router said "
+                         "unavailable");
+    sv_test_answer_error(m, IT_TOOL_OBS, IT_ACT_LOGS, "timeout",
+                         "router said "
+                         "timeout");
+    CU_ASSERT_EQUAL(run(m), SV_TEST_FAILED);
+    CU_ASSERT_STRING_EQUAL(sv_test_error_code(m), "all_sources_failed");
+    CU_ASSERT_TRUE(itt_contains(sv_test_error_message(m), "every data source failed"));
+    CU_ASSERT_PTR_NULL(sv_test_result(m));
     /* Traces were not asked for: no ids, so four sources tried. */
-    CU_ASSERT_EQUAL(mock_n_calls(m), 4);
-    CU_ASSERT_EQUAL(json_object_get_int(itt_get(mock_state(m), "failed")), 4);
-    mock_host_free(m);
+    CU_ASSERT_EQUAL(sv_test_calls(m), 4);
+    CU_ASSERT_EQUAL(json_object_get_int(itt_get(sv_test_state(m), "failed")), 4);
+    sv_test_free(m);
 
     /* One source answering is enough for a report. */
-    m = mock_host_new(ITT_POOL_INPUT);
-    mock_answer_add(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, SV_OK, ITT_POOL_RUNBOOKS, NULL);
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), 0);
-    json_object *res = mock_result(m);
+    m = kit(ITT_POOL_INPUT);
+    sv_test_answer(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, ITT_POOL_RUNBOOKS);
+    CU_ASSERT_EQUAL(run(m), SV_TEST_SUCCEEDED);
+    json_object *res = sv_test_result(m);
     itt_dump("only runbooks", res);
     assert_result_shape(res);
     CU_ASSERT_EQUAL(itt_alen(itt_get(res, "data_gaps")), 3);
     CU_ASSERT_TRUE(itt_contains(itt_gets(res, "impact_assessment"), "unknown"));
-    mock_host_free(m);
+    sv_test_free(m);
 }
 
 static void test_run_garbage_answers(void)
 {
-    mock_host *m = mock_host_new(ITT_POOL_INPUT);
+    sv_test *m = kit(ITT_POOL_INPUT);
     /* data null, lines not an array, health an array, results null. */
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, SV_OK, NULL, NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_LOGS, SV_OK, "{\"lines\":{\"a\":1},\"total\":-5}", NULL);
-    mock_answer_add(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, SV_OK, "[1,2,3]", NULL);
-    mock_answer_add(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, SV_OK,
-                    "{\"results\":[null,7,{\"path\":5,\"text\":null},{\"path\":\"p\",\"text\":"
-                    "\"Restart it.\"}]}",
-                    NULL);
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), 0);
-    json_object *res = mock_result(m);
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, NULL);
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_LOGS, "{\"lines\":{\"a\":1},\"total\":-5}");
+    sv_test_answer(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, "[1,2,3]");
+    sv_test_answer(m, IT_TOOL_KB, IT_ACT_RUNBOOKS,
+                   "{\"results\":[null,7,{\"path\":5,\"text\":null},{\"path\":\"p\",\"text\":"
+                   "\"Restart it.\"}]}");
+    CU_ASSERT_EQUAL(run(m), SV_TEST_SUCCEEDED);
+    json_object *res = sv_test_result(m);
     itt_dump("garbage", res);
     assert_result_shape(res);
     CU_ASSERT_EQUAL(itt_alen(itt_get(res, "data_gaps")), 3);
@@ -283,37 +298,34 @@ static void test_run_garbage_answers(void)
     CU_ASSERT_EQUAL(itt_alen(itt_get(itt_get(res, "references"), "runbook_snippets")), 1);
     CU_ASSERT_TRUE(
         itt_any_contains(itt_get(res, "next_checks"), "Check by hand what service_overview"));
-    mock_host_free(m);
+    sv_test_free(m);
 
     /* Wrong types everywhere inside otherwise good shapes. */
-    m = mock_host_new(ITT_POOL_INPUT);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, SV_OK,
-                    "{\"slo\":\"bad\",\"alerts\":[null,1,\"StringAlert\",{\"name\":7},"
-                    "{\"name\":\"Mem\\u0000High\",\"severity\":[1]}],\"metrics\":[1,2]}",
-                    NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_LOGS, SV_OK,
-                    "{\"lines\":[null,1,true,[],{},{\"message\":null},{\"message\":\"\"},"
-                    "{\"message\":\"ok\",\"trace_id\":42}]}",
-                    NULL);
-    mock_answer_add(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, SV_OK,
-                    "{\"status\":5,\"checks\":[null,{\"name\":null},{\"name\":\"x\",\"status\":"
-                    "{},\"detail\":[]}]}",
-                    NULL);
-    mock_answer_add(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, SV_OK, "{\"results\":[]}", NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_TRACES, SV_OK, "{\"traces\":\"none\"}", NULL);
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), 0);
-    res = mock_result(m);
+    m = kit(ITT_POOL_INPUT);
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_OVERVIEW,
+                   "{\"slo\":\"bad\",\"alerts\":[null,1,\"StringAlert\",{\"name\":7},"
+                   "{\"name\":\"Mem\\u0000High\",\"severity\":[1]}],\"metrics\":[1,2]}");
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_LOGS,
+                   "{\"lines\":[null,1,true,[],{},{\"message\":null},{\"message\":\"\"},"
+                   "{\"message\":\"ok\",\"trace_id\":42}]}");
+    sv_test_answer(m, IT_TOOL_ONCALL, IT_ACT_HEALTH,
+                   "{\"status\":5,\"checks\":[null,{\"name\":null},{\"name\":\"x\",\"status\":"
+                   "{},\"detail\":[]}]}");
+    sv_test_answer(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, "{\"results\":[]}");
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_TRACES, "{\"traces\":\"none\"}");
+    CU_ASSERT_EQUAL(run(m), SV_TEST_SUCCEEDED);
+    res = sv_test_result(m);
     itt_dump("wrong types", res);
     assert_result_shape(res);
     CU_ASSERT_EQUAL(json_object_get_int(
                         itt_get(itt_get(itt_get(res, "references"), "metrics"), "alerts_count")),
                     2);
     /* Only "ok" is a line: null, numbers, empty messages are not. */
-    CU_ASSERT_EQUAL(json_object_get_int(itt_get(itt_get(mock_state(m), "logs"), "analysed")), 1);
+    CU_ASSERT_EQUAL(json_object_get_int(itt_get(itt_get(sv_test_state(m), "logs"), "analysed")), 1);
     /* trace_id 42 is no id: traces_query is not called. */
-    CU_ASSERT_EQUAL(mock_count_calls(m, IT_TOOL_OBS, IT_ACT_TRACES), 0);
+    CU_ASSERT_EQUAL(sv_test_count_calls(m, IT_TOOL_OBS, IT_ACT_TRACES), 0);
     CU_ASSERT_EQUAL(itt_alen(itt_get(res, "data_gaps")), 0);
-    mock_host_free(m);
+    sv_test_free(m);
 }
 
 static void test_run_huge_logs(void)
@@ -336,17 +348,17 @@ static void test_run_huge_logs(void)
         it_buf_printf(&o, "%s{\"name\":\"UpstreamTimeout%d\"}", i ? "," : "", i);
     it_buf_cat(&o, "]}");
 
-    mock_host *m = mock_host_new("{\"service\":\"router\",\"symptom\":\"timeouts\","
-                                 "\"max_log_lines\":200,\"include_traces\":true}");
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, SV_OK, it_buf_str(&o), NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_LOGS, SV_OK, it_buf_str(&b), NULL);
-    mock_answer_add(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, SV_OK, "{\"status\":\"degraded\"}", NULL);
-    mock_answer_add(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, SV_OK, "{\"results\":[]}", NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_TRACES, SV_OK, "{\"traces\":[]}", NULL);
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), 0);
-    json_object *res = mock_result(m);
+    sv_test *m = kit("{\"service\":\"router\",\"symptom\":\"timeouts\","
+                     "\"max_log_lines\":200,\"include_traces\":true}");
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, it_buf_str(&o));
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_LOGS, it_buf_str(&b));
+    sv_test_answer(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, "{\"status\":\"degraded\"}");
+    sv_test_answer(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, "{\"results\":[]}");
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_TRACES, "{\"traces\":[]}");
+    CU_ASSERT_EQUAL(run(m), SV_TEST_SUCCEEDED);
+    json_object *res = sv_test_result(m);
     assert_result_shape(res);
-    json_object *logs = itt_get(mock_state(m), "logs");
+    json_object *logs = itt_get(sv_test_state(m), "logs");
     CU_ASSERT_EQUAL(json_object_get_int(itt_get(logs, "analysed")), 200);
     CU_ASSERT_EQUAL(json_object_get_int(itt_get(logs, "total")), 10000);
     CU_ASSERT_EQUAL(itt_alen(itt_get(logs, "groups")), 1);
@@ -359,55 +371,59 @@ static void test_run_huge_logs(void)
     CU_ASSERT_TRUE(itt_any_contains(itt_get(res, "next_checks"), "Only 200 of 10000 log lines"));
     CU_ASSERT_TRUE(itt_alen(itt_get(itt_idx(itt_get(res, "suspected_root_causes"), 0),
                                     "evidence")) <= IT_MAX_EVIDENCE);
-    CU_ASSERT_TRUE(strlen(json_object_to_json_string(mock_state(m))) < 32768);
-    CU_ASSERT_EQUAL(json_object_get_int(itt_get(mock_get_call(m, 1)->params, "limit")), 200);
-    mock_host_free(m);
+    CU_ASSERT_TRUE(strlen(json_object_to_json_string(sv_test_state(m))) < 32768);
+    CU_ASSERT_EQUAL(json_object_get_int(itt_get(sv_test_call_at(m, 1)->params, "limit")), 200);
+    sv_test_free(m);
     it_buf_free(&b);
     it_buf_free(&o);
 }
 
 static void test_run_cancel_and_bad_input(void)
 {
-    mock_host *m = pool_mock(NULL);
-    mock_cancel_at_call(m, 2);
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), SV_ECANCELLED);
-    CU_ASSERT_PTR_NULL(mock_result(m));
-    CU_ASSERT_EQUAL(mock_n_calls(m), 2);
-    mock_host_free(m);
+    sv_test *m = pool_mock(NULL);
+    sv_test_cancel_at_call(m, 2);
+    CU_ASSERT_EQUAL(run(m), SV_TEST_CANCELLED);
+    CU_ASSERT_PTR_NULL(sv_test_result(m));
+    CU_ASSERT_EQUAL(sv_test_calls(m), 2);
+    sv_test_free(m);
 
-    /* Without prepare_input the first node still refuses a bad input. */
-    m = mock_host_new("{\"symptom\":\"x\"}");
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), SV_EINVAL);
-    CU_ASSERT_STRING_EQUAL(mock_fail_code(m), "invalid_input");
-    CU_ASSERT_TRUE(itt_contains(mock_fail_message(m), "service"));
-    CU_ASSERT_EQUAL(mock_n_calls(m), 0);
-    mock_host_free(m);
+    /* A bad input never starts, as with the daemon: the 400 names the field. */
+    m = kit("{\"symptom\":\"x\"}");
+    CU_ASSERT_EQUAL(run(m), -1);
+    CU_ASSERT(sv_test_expect_refused(m, "invalid_input", "service"));
+    CU_ASSERT_EQUAL(sv_test_calls(m), 0);
+    sv_test_free(m);
+
+    /* The first node still refuses an input that bypassed the checks. */
+    m = kit(ITT_POOL_INPUT);
+    sv_step first = {NULL, 0};
+    CU_ASSERT_EQUAL(it_node_validate_input(sv_test_ctx(m), sv_test_host(m), &first), SV_ERR);
+    CU_ASSERT_STRING_EQUAL(sv_test_error_code(m), "invalid_input");
+    sv_test_free(m);
 
     /* A node run out of order fails cleanly. */
-    m = mock_host_new(ITT_POOL_INPUT);
+    m = kit(ITT_POOL_INPUT);
     sv_step step = {NULL, 0};
-    CU_ASSERT_EQUAL(it_node_service_overview(mock_ctx(m), mock_host_table(m), &step), SV_ERR);
-    CU_ASSERT_STRING_EQUAL(mock_fail_code(m), "invalid_state");
-    mock_host_free(m);
+    CU_ASSERT_EQUAL(it_node_service_overview(sv_test_ctx(m), sv_test_host(m), &step), SV_ERR);
+    CU_ASSERT_STRING_EQUAL(sv_test_error_code(m), "invalid_state");
+    sv_test_free(m);
 }
 
 static void test_run_healthy(void)
 {
-    mock_host *m = mock_host_new("{\"service\":\"billing\",\"symptom\":\"latency spike "
-                                 "reported by one customer\",\"env\":\"staging\"}");
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_OVERVIEW, SV_OK,
-                    "{\"slo\":{\"error_rate\":0.0002,\"latency_p95_ms\":140,\"availability\":"
-                    "0.9999},\"alerts\":[],\"metrics\":{}}",
-                    NULL);
-    mock_answer_add(m, IT_TOOL_OBS, IT_ACT_LOGS, SV_OK, "{\"lines\":[],\"total\":0}", NULL);
-    mock_answer_add(m, IT_TOOL_ONCALL, IT_ACT_HEALTH, SV_OK,
-                    "{\"status\":\"ok\",\"checks\":[{\"name\":\"db\",\"status\":\"ok\","
-                    "\"detail\":\"3ms\"}]}",
-                    NULL);
-    mock_answer_add(m, IT_TOOL_KB, IT_ACT_RUNBOOKS, SV_OK,
-                    "{\"results\":[{\"path\":\"r.md\",\"text\":\"Restart the pods.\"}]}", NULL);
-    CU_ASSERT_EQUAL(mock_run(m, &sv_graph_descriptor, 20, 0), 0);
-    json_object *res = mock_result(m);
+    sv_test *m = kit("{\"service\":\"billing\",\"symptom\":\"latency spike "
+                     "reported by one customer\",\"env\":\"staging\"}");
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_OVERVIEW,
+                   "{\"slo\":{\"error_rate\":0.0002,\"latency_p95_ms\":140,\"availability\":"
+                   "0.9999},\"alerts\":[],\"metrics\":{}}");
+    sv_test_answer(m, IT_TOOL_OBS, IT_ACT_LOGS, "{\"lines\":[],\"total\":0}");
+    sv_test_answer(m, IT_TOOL_ONCALL, IT_ACT_HEALTH,
+                   "{\"status\":\"ok\",\"checks\":[{\"name\":\"db\",\"status\":\"ok\","
+                   "\"detail\":\"3ms\"}]}");
+    sv_test_answer(m, IT_TOOL_KB, IT_ACT_RUNBOOKS,
+                   "{\"results\":[{\"path\":\"r.md\",\"text\":\"Restart the pods.\"}]}");
+    CU_ASSERT_EQUAL(run(m), SV_TEST_SUCCEEDED);
+    json_object *res = sv_test_result(m);
     itt_dump("healthy", res);
     assert_result_shape(res);
     CU_ASSERT_EQUAL(itt_alen(itt_get(res, "suspected_root_causes")), 0);
@@ -418,7 +434,7 @@ static void test_run_healthy(void)
     CU_ASSERT_TRUE(itt_contains(itt_gets(res, "impact_assessment"), "error_rate=0.02%"));
     CU_ASSERT_TRUE(itt_contains(itt_gets(res, "impact_assessment"), "availability=99.99%"));
     CU_ASSERT_TRUE(itt_any_contains(itt_get(res, "next_checks"), "Verify healthz stays ok"));
-    mock_host_free(m);
+    sv_test_free(m);
 }
 
 int main(void)

@@ -14,7 +14,11 @@
  *      and abi_minor FIRST and refuses the plugin unless abi_major equals
  *      SV_ABI_MAJOR of the host and abi_minor is <= the host's minor.  Only
  *      then are the other fields read.
- *   2. init(host) is called once; non-zero refuses the plugin.
+ *   2. The host checks the descriptor, the input schema, the declared
+ *      settings (and resolves each one's value from the operator: see
+ *      sv_setting) and the deadline (sv_deadline).  Then init(host) is
+ *      called once; non-zero refuses the plugin.  `host` is this graph's own
+ *      table for as long as it is loaded: pass it on, never a copy of it.
  *   3. For each run: the start request's "input" is validated against
  *      input_schema (unknown fields rejected, defaults filled in, types and
  *      ranges checked); then prepare_input() may normalise it further (clamp a
@@ -23,9 +27,12 @@
  *      `entry`.  Each node function fills an sv_step telling the host which
  *      node runs next (NULL = END) and, optionally, how long to wait first.
  *      A waiting run holds no thread: the host parks it on a timer.
- *   4. When a run is cancelled or passes its overall deadline
- *      (input "timeouts.overall_sec" where the graph's input has it), the host
- *      stops it between nodes, aborts the tool call in flight (the node sees
+ *   4. Every run has a deadline (sv_deadline: the graph's, or the daemon's
+ *      RUN_DEFAULT_TIMEOUT_SEC), counted from its creation, and a cap on the
+ *      nodes it may execute (the daemon's MAX_NODES_PER_RUN; past it the run
+ *      fails with "node_limit").  When a run is cancelled or passes its
+ *      deadline (it then fails with "timeout"), the host stops it between
+ *      nodes, aborts the tool call in flight (the node sees
  *      SV_ECANCELLED from tool_call and should return it), then calls
  *      on_cancel() once, in which tool calls are allowed again (a short
  *      deadline applies) so the graph can clean up, e.g. cancel a remote job.
@@ -57,14 +64,38 @@
  *   for long outside host->tool_call().  Every side effect goes through
  *   host->tool_call(), which is the governed router of the deployment.  Event
  *   details and log messages must carry no payload content: names, counts,
- *   sizes, hashes and timings only.
+ *   sizes, hashes and timings only.  What the operator should be able to
+ *   tune is declared as a setting (sv_setting), never read from the
+ *   environment.
+ *
+ *   A plugin runs inside the daemon's process: a crash in it (a bad pointer,
+ *   an abort(), a stack overflow) takes the whole daemon down, and with the
+ *   embedded store every run in memory with it (with Redis, another instance
+ *   or a restart resumes them from their last checkpoint).  Test graphs with
+ *   the test kit (sofiia/graph_test.h) under a sanitizer or valgrind first.
+ *
+ * HELPERS
+ *   sofiia/graph_helpers.h, included at the end of this header, has static
+ *   inline helpers for what every graph does: a tool call that fails the run
+ *   with the tool's error (sv_call), typed getters and setters of the input
+ *   and the state by dotted path (sv_input_int, sv_state_set_str, ...), a
+ *   counter in the state (sv_state_incr), params from a format (sv_params)
+ *   and the settings (sv_setting_int, ...).  They use only this table.
  *
  * BUILDING
  *   cc -shared -fPIC -fvisibility=hidden $(pkg-config --cflags sofiia-sdk) \
- *      my_graph.c -o my_graph.so $(pkg-config --libs json-c) -Wl,--no-undefined
+ *      my_graph.c -o my_graph.so $(pkg-config --libs sofiia-sdk) -Wl,--no-undefined
+ *   (--libs gives json-c, which every graph uses through this header.  A
+ *   plugin linked without it and without -Wl,--no-undefined builds, and even
+ *   loads: the daemon's own json-c satisfies its undefined json_* symbols.
+ *   It then runs on whatever json-c the daemon has, with no version of its
+ *   own recorded: link it, and keep -Wl,--no-undefined, which makes a
+ *   forgotten library a link error.)
  *   and copy my_graph.so into PLUGIN_DIR (pkg-config --variable=plugindir
- *   sofiia-sdk); the daemon picks it up within 2 seconds.  See
- *   docs/plugin-authoring.md for a complete example.
+ *   sofiia-sdk); the daemon picks it up within 2 seconds.  `sofiia-ctl
+ *   new-graph NAME` writes a graph with its Makefile, unit test (on the
+ *   test kit, pkg-config sofiia-sdk-test) and router-sim scenario to start
+ *   from; docs/plugin-authoring.md walks through it.
  */
 #ifndef SOFIIA_GRAPH_H
 #define SOFIIA_GRAPH_H
@@ -80,14 +111,26 @@ extern "C" {
 /*
  * ABI version.  Major changes break plugins (the host refuses a different
  * major); a minor change only appends fields at the END of sv_graph or
- * sv_host, so a plugin built for minor N runs on a host with minor >= N.
+ * sv_host, so a plugin built for minor N runs on a host with minor >= N,
+ * and the host reads a descriptor's later fields only when its abi_minor
+ * says it has them.
  *
  * Changelog:
- *   1.0  first version: descriptor, nodes with sv_step, host table with
- *        input/state/tool_call/set_result/fail/event/log/cancelled/now_ms.
+ *   1.0  first version: the descriptor (name, version, description,
+ *        input_schema, nodes, n_nodes, entry, init, fini, prepare_input,
+ *        on_cancel), nodes with sv_step, and the host table: input, state,
+ *        run_id, node, tool_call, set_result, fail, event, log, cancelled,
+ *        now_ms, created_ms, config_int.
+ *   1.1  the descriptor declares settings (sv_setting: the operator sets them
+ *        as GRAPH_<NAME>_<SETTING>, the host validates them) and the run's
+ *        deadline (sv_deadline); the host table gains setting() and
+ *        deadline_ms(); config_int() answers only settings graphs declare
+ *        (it used to know one graph's setting); the helpers of
+ *        sofiia/graph_helpers.h.  A 1.0 plugin loads unchanged: it gets no
+ *        settings and the daemon's default deadline.
  */
 #define SV_ABI_MAJOR 1
-#define SV_ABI_MINOR 0
+#define SV_ABI_MINOR 1
 
 /* The name of the one symbol every graph exports. */
 #define SV_GRAPH_SYMBOL "sv_graph_descriptor"
@@ -158,8 +201,9 @@ typedef struct sv_node {
 } sv_node;
 
 /*
- * The host's services.  Versioned like sv_graph: check `size` before
- * touching a field added after SV_ABI_MINOR 0.
+ * The host's services.  Versioned like sv_graph: a field added in a later
+ * minor than the one a plugin declares may be read only when
+ * SV_HOST_HAS(host, field) says the host has it.
  */
 struct sv_host {
     uint32_t abi_major;
@@ -200,23 +244,93 @@ struct sv_host {
     int64_t (*now_ms)(sv_ctx *ctx);
     /* When the run was created, milliseconds since the epoch. */
     int64_t (*created_ms)(sv_ctx *ctx);
-    /* A numeric setting of the deployment that graphs may read, e.g.
-     * "INCIDENT_MAX_TIME_WINDOW_H"; `def` when unknown.  Never a secret. */
+    /* 1.0's way to a numeric setting: the value of the integer setting that
+     * a loaded graph of ABI >= 1.1 declares under the variable `key`
+     * (GRAPH_<NAME>_<SETTING> or its sv_setting.env), else `def`.  New
+     * graphs declare their settings and read them with setting(). */
     long (*config_int)(const char *key, long def);
+
+    /* ---- ABI 1.1 ---- */
+
+    /* This graph's setting `name` as the host resolved it at load (the
+     * operator's value, else the declared default): a json int, double,
+     * boolean or string, borrowed, valid until fini() returns.  NULL when the
+     * graph declares no such setting.  `host` must be the table this graph
+     * was handed (it tells the host which graph asks); usable in init(),
+     * prepare_input(), nodes and on_cancel().  See sv_setting_int() & co. */
+    json_object *(*setting)(const sv_host *host, const char *name);
+    /* When the run's deadline passes, milliseconds since the epoch (its
+     * creation plus its deadline, see sv_deadline). */
+    int64_t (*deadline_ms)(sv_ctx *ctx);
 };
+
+/* Does this host table have `field` (added in some minor)?  e.g.
+ * SV_HOST_HAS(host, setting). */
+#define SV_HOST_HAS(host, field) ((host)->size >= offsetof(sv_host, field) + sizeof((host)->field))
+
+/* The types of a setting (sv_setting.type). */
+enum sv_setting_type {
+    SV_SETTING_INT = 1,    /* a whole number (int64), e.g. "24" */
+    SV_SETTING_NUMBER = 2, /* any finite number, e.g. "0.5" */
+    SV_SETTING_BOOL = 3,   /* true/false, 1/0, yes/no, on/off */
+    SV_SETTING_STRING = 4, /* text (printable, one line) */
+};
+
+/*
+ * A setting the operator may give the graph (ABI 1.1).  Its variable is
+ * GRAPH_<NAME>_<SETTING>: the graph's and the setting's names in upper case
+ * ("incident_triage" + "max_time_window_h" = GRAPH_INCIDENT_TRIAGE_MAX_TIME_
+ * WINDOW_H), set in the daemon's environment or config file, or in a
+ * `[graph NAME]` section of the config file as `setting = value`.  `env`
+ * may name one more variable that sets it (a name the deployment already
+ * uses); GRAPH_... wins over it, the environment over the file.
+ *
+ * The host checks the declaration and the default when the plugin loads
+ * (a bad one refuses the plugin) and the operator's value against type and
+ * range: a bad value stops the daemon at start-up with one line naming the
+ * variable, and refuses a plugin dropped in later with that reason.
+ * GET /v1/graphs lists each setting with its value and where it came from.
+ * A setting is never a secret: its value is shown to API callers.
+ */
+typedef struct sv_setting {
+    const char *name;        /* 1-64 chars of [a-z0-9_], unique in the graph */
+    int type;                /* SV_SETTING_* */
+    const char *def;         /* the default, written as an operator would ("24",
+                              * "true"); required (NULL only for STRING: "") */
+    double min, max;         /* INT, NUMBER: the range of values; STRING: of the
+                              * length in bytes; both 0 = unbounded; BOOL: unused */
+    const char *env;         /* another variable that sets it, or NULL */
+    const char *description; /* one line for GET /v1/graphs, or NULL */
+} sv_setting;
+
+/*
+ * A run's deadline (ABI 1.1), counted from the run's creation; past it the
+ * run is stopped (on_cancel with SV_CANCEL_TIMEOUT) and fails with code
+ * "timeout".  All zero = the daemon's RUN_DEFAULT_TIMEOUT_SEC for every run.
+ */
+typedef struct sv_deadline {
+    uint32_t default_sec; /* 0 = the daemon's RUN_DEFAULT_TIMEOUT_SEC */
+    uint32_t max_sec;     /* the longest an input may ask for; 0 = default_sec,
+                           * so the input can only shorten it */
+    const char *input;    /* dotted path of an integer or number property of
+                           * input_schema, in seconds, that sets this run's
+                           * deadline (at most max_sec), e.g.
+                           * "timeouts.overall_sec"; NULL = none */
+} sv_deadline;
 
 /*
  * The descriptor.  The first three fields never move.  Fill it with
  * SV_GRAPH_ABI so the versions are those of the header you built against.
  *
- * input_schema is a JSON Schema subset (see docs/plugin-authoring.md):
+ * input_schema is a JSON Schema subset (docs/input-schema.md has every rule):
  *   {"type":"object","properties":{...},"required":[...]} where each property
  *   has "type" (string|boolean|integer|number|array|object), and optionally
- *   "default", "description", "minimum", "maximum", "minLength", "maxLength",
- *   "enum", "items" (for arrays), "properties"/"required" (for objects),
- *   "format":"date-time" (RFC 3339), and "x-clamp": true which brings an
- *   out-of-range number into [minimum, maximum] instead of rejecting it.
- *   Unknown fields are always rejected.
+ *   "default", "title", "description", "examples", "minimum", "maximum",
+ *   "minLength", "maxLength", "enum", "items", "minItems", "maxItems" (for
+ *   arrays), "properties"/"required" (for objects), "format":"date-time"
+ *   (RFC 3339), and "x-clamp": true which brings an out-of-range number into
+ *   [minimum, maximum] instead of rejecting it.  Unknown fields of the input
+ *   are always rejected, and so are keywords the validator does not know.
  */
 typedef struct sv_graph {
     uint32_t abi_major;
@@ -243,6 +357,12 @@ typedef struct sv_graph {
     /* The run is being cancelled (reason SV_CANCEL_*) after its last node
      * returned; tool calls work here.  Called at most once.  May be NULL. */
     void (*on_cancel)(sv_ctx *ctx, const sv_host *host, int reason);
+
+    /* ---- ABI 1.1: read only when abi_minor >= 1 ---- */
+
+    const sv_setting *settings; /* what the operator may set; may be NULL */
+    uint32_t n_settings;        /* at most 64 */
+    sv_deadline deadline;       /* the run's deadline; {0} = the daemon's */
 } sv_graph;
 
 /* The first three members of a descriptor, for the header you build with. */
@@ -251,4 +371,9 @@ typedef struct sv_graph {
 #ifdef __cplusplus
 }
 #endif
+
+#ifndef SV_NO_HELPERS
+#include <sofiia/graph_helpers.h>
+#endif
+
 #endif /* SOFIIA_GRAPH_H */
