@@ -13,8 +13,13 @@ mode=${1:-all}
 # systemd: systemd-analyze for the unit; python3-yaml: the compose file;
 # groff-base: the manual pages (tests/deploy); chromium, nodejs, npm: the run
 # console's test in a browser (tests/browser)
+# Node.js and npm from Debian unless a Node.js with npm is there already:
+# NodeSource's nodejs package bundles npm, and Debian's npm conflicts with it.
+node_pkgs=()
+command -v node >/dev/null 2>&1 || node_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || node_pkgs+=(npm)
 etc/install-deps.sh valgrind clang-format redis-server systemd python3-yaml groff-base \
-    chromium nodejs npm
+    chromium "${node_pkgs[@]}"
 [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 
 jobs=$(nproc)
