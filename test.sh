@@ -122,6 +122,14 @@ if [ "$mode" = quick ]; then
     exit 0
 fi
 
+# Two instances on one Redis while they are killed with kill -9 and restarted
+# and Redis is frozen once: every run must end once, no call be sent under two
+# call_ids (docs/operations.md, "Chaos test").  200 runs: under a minute,
+# bounded to 3; the full test is tests/chaos/run.sh --runs 1000.
+step "chaos: 200 runs on two instances, kill -9, restarts and a Redis freeze (tests/chaos/run.sh)"
+CHAOS_BUDGET_SEC=180 tests/chaos/run.sh --build build --runs 200 | tee build/chaos.log
+tally build build/chaos.log
+
 step "AddressSanitizer + UBSan: the whole suite"
 build build-asan --enable-asan
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
