@@ -162,7 +162,7 @@ static void test_bad_value_dropped_in(void)
     CU_ASSERT(th_log_contains(&d,
                               "GRAPH_TEST_SETTINGS_LIMIT=\\\"1000\\\": out of range (expected "
                               "1..100) (graph test_settings's setting limit)",
-                              5000));
+                              15000));
     CU_ASSERT(th_log_contains(&d, "plugin refused", 0));
     json_object *g = graph_info(d.port, "test_settings");
     CU_ASSERT_PTR_NULL(g);
@@ -272,7 +272,7 @@ static void test_versions(void)
     json_object_put(g);
     /* another file, the same version string */
     install(&d, "test_settings_variant", "test_settings.so");
-    CU_ASSERT(th_log_contains(&d, "same version string but other content", 5000));
+    CU_ASSERT(th_log_contains(&d, "same version string but other content", 15000));
     CU_ASSERT(th_log_contains(&d, before, 0));
     g = graph_info(d.port, "test_settings");
     TH_STR_EQ(th_get_str(g, "version"), "1.1.0");
@@ -285,7 +285,7 @@ static void test_versions(void)
     /* a refused duplicate was never served: no "unloaded" for it, and the
      * version that keeps serving is not said to be gone */
     install(&d, "test_dup_name", "zz_dup.so");
-    CU_ASSERT(th_log_contains(&d, "duplicate graph name \\\"test_chain\\\"", 5000));
+    CU_ASSERT(th_log_contains(&d, "duplicate graph name \\\"test_chain\\\"", 15000));
     CU_ASSERT_FALSE(th_log_contains(&d, "graph test_chain 0.0.1 unloaded", 1500));
     CU_ASSERT_FALSE(th_log_contains(&d, "graph test_chain 1.0.0 unloaded", 0));
     CU_ASSERT_EQUAL(th_proc_stop(&d, 20000), 0);

@@ -479,7 +479,7 @@ static inline int sv_try_call(sv_ctx *ctx, const sv_host *host, const char *tool
     if (!params) {
         snprintf(err->code, sizeof err->code, "bad_params");
         snprintf(err->message, sizeof err->message,
-                 "the params of %.100s/%.100s could not be built (a bad template or no memory)",
+                 "the params of %.80s/%.80s could not be built (a bad template or no memory)",
                  tool ? tool : "?", action ? action : "?");
         return SV_EINVAL;
     }
