@@ -58,6 +58,10 @@ static void help(void)
            "\nSettings: environment variables; the file may set the same keys, and the\n"
            "environment wins over it.\n");
     sv_config_help(stdout);
+    printf("\nGraph settings: each graph declares its own (GET /v1/graphs lists them); set one\n"
+           "as GRAPH_<GRAPH>_<SETTING> (e.g. GRAPH_INCIDENT_TRIAGE_MAX_TIME_WINDOW_H), under the\n"
+           "variable the graph gives it (INCIDENT_MAX_TIME_WINDOW_H), or in a [graph NAME]\n"
+           "section of the file; checked when the graph loads (docs/operations.md).\n");
     printf("\nSignals: SIGTERM and SIGINT stop gracefully.  SIGHUP rescans PLUGIN_DIR and reads\n"
            "the file and environment again: the settings marked above change at once, and one\n"
            "log line names them and those that need a restart.\n"
