@@ -12,14 +12,15 @@ mode=${1:-all}
 
 # systemd: systemd-analyze for the unit; python3-yaml: the compose file;
 # groff-base: the manual pages (tests/deploy); chromium, nodejs, npm: the run
-# console's test in a browser (tests/browser)
+# console's test in a browser (tests/browser); clang, libclang-rt-dev: the
+# fuzzers (libFuzzer)
 # Node.js and npm from Debian unless a Node.js with npm is there already:
 # NodeSource's nodejs package bundles npm, and Debian's npm conflicts with it.
 node_pkgs=()
 command -v node >/dev/null 2>&1 || node_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || node_pkgs+=(npm)
 etc/install-deps.sh valgrind clang-format redis-server systemd python3-yaml groff-base \
-    chromium "${node_pkgs[@]}"
+    chromium "${node_pkgs[@]}" clang libclang-rt-dev
 [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 
 jobs=$(nproc)
@@ -94,7 +95,7 @@ SV_TEST_STRICT=1 check build TESTS="tests/deploy/test_etc.sh tests/deploy/test_c
 # The engine's integration tests once more with the daemon on Redis (each
 # daemon gets a redis-server of its own, see tests/harness/harness.h).
 step "make check: the integration tests again, on Redis"
-on_redis="tests/integration/test_api tests/integration/test_engine tests/integration/test_plugins tests/integration/test_release_check tests/integration/test_incident_triage tests/integration/test_longpoll tests/integration/test_cli tests/integration/test_durable tests/integration/test_engine_v2 tests/integration/test_sse"
+on_redis="tests/integration/test_api tests/integration/test_engine tests/integration/test_plugins tests/integration/test_release_check tests/integration/test_incident_triage tests/integration/test_longpoll tests/integration/test_cli tests/integration/test_durable tests/integration/test_engine_v2 tests/integration/test_sse tests/integration/test_limits"
 SV_TEST_STORE=redis check build TESTS="$on_redis"
 # shellcheck disable=SC2046
 tally build $(for t in $on_redis; do echo "build/$t.log"; done)
@@ -129,6 +130,14 @@ fi
 step "chaos: 200 runs on two instances, kill -9, restarts and a Redis freeze (tests/chaos/run.sh)"
 CHAOS_BUDGET_SEC=180 tests/chaos/run.sh --build build --runs 200 | tee build/chaos.log
 tally build build/chaos.log
+
+# Each bounded, outside make check: 10,000 idle connections on loopback
+# (about 15 s), and every libFuzzer target for FUZZ_SECONDS (60 s each,
+# seven targets: about 8 minutes with their build).
+step "10,000 idle connections: /healthz and a run start still answered (make stress)"
+make -C build stress
+step "fuzzing: each target for ${FUZZ_SECONDS:-60} s (make fuzz; findings in build/fuzz/findings)"
+make -C build fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 
 step "AddressSanitizer + UBSan: the whole suite"
 build build-asan --enable-asan

@@ -142,6 +142,12 @@ int64_t sv_retry_after_ms(const char *value, int64_t now_ms)
     time_t t = curl_getdate(buf, NULL);
     if (t == (time_t)-1)
         return -1;
+    /* A date far off is as far as a delta may say; one long past is now:
+     * either way its milliseconds must not overflow. */
+    if ((int64_t)t > now_ms / 1000 + SV_GW_RETRY_AFTER_SEC_MAX)
+        return SV_GW_RETRY_AFTER_SEC_MAX * 1000;
+    if ((int64_t)t < now_ms / 1000)
+        return 0;
     int64_t ms = (int64_t)t * 1000 - now_ms;
     return ms > 0 ? ms : 0;
 }
@@ -314,7 +320,7 @@ static void verdict_200(struct verdict *v, const struct sv_gw_xfer *x)
         v->status = "failed";
         copy_line(v->code, sizeof v->code, code && code[0] ? code : "tool_failed");
         copy_line(v->message, sizeof v->message,
-                  msg ? msg : "the router reported a failure without a message");
+                  msg && msg[0] ? msg : "the router reported a failure without a message");
     } else {
         v->kind = V_FAIL;
         v->status = "failed";
@@ -354,6 +360,8 @@ static void verdict_http(struct verdict *v, const struct sv_gw_xfer *x, int64_t 
             snprintf(v->code, sizeof v->code, "%s", final[i].code);
     json_object *body = parse_all(x->resp, x->resp_len);
     const char *rm = router_message(body);
+    if (rm && !rm[0])
+        rm = NULL; /* "" says nothing */
     char said[161];
     copy_line(said, sizeof said, rm ? rm : "");
     snprintf(v->message, sizeof v->message, "router answered HTTP %d (%s)%s%s", v->http, v->code,
@@ -424,6 +432,31 @@ static void judge(struct verdict *v, const struct sv_gw_xfer *x, int64_t timeout
         verdict_200(v, x);
     else
         verdict_http(v, x, sv_now_ms());
+}
+
+int sv_gateway_judge(long http_status, const char *body, size_t len, const char *retry_after,
+                     json_object **data, sv_error *err, int64_t *retry_after_ms)
+{
+    struct sv_gw_xfer x = {.resp = (char *)body,
+                           .resp_len = len,
+                           .overflow = len > SV_GW_MAX_RESPONSE,
+                           .end = SV_GW_XFER_DONE,
+                           .cc = CURLE_OK,
+                           .http = http_status};
+    struct verdict v;
+    if (retry_after)
+        snprintf(x.retry_after, sizeof x.retry_after, "%s", retry_after);
+    judge(&v, &x, 0);
+    *data = NULL;
+    *retry_after_ms = v.retry_after_ms;
+    if (v.kind == V_OK) {
+        *data = v.data;
+        return SV_OK;
+    }
+    if (v.kind == V_RETRY)
+        return -EAGAIN;
+    err_set(err, v.code, "%s", v.message);
+    return SV_ETOOL;
 }
 
 static void report(const sv_gw_call *c, int attempt, const struct verdict *v,

@@ -86,4 +86,14 @@ int64_t sv_backoff_delay_ms(int retry, int64_t base_ms, int64_t cap_ms, double u
  * now_ms; -1 when unparseable.  Exposed for tests. */
 int64_t sv_retry_after_ms(const char *value, int64_t now_ms);
 
+/*
+ * Judge one answer of the router as an attempt does: its HTTP status, body
+ * (len bytes, NUL-terminated) and Retry-After value (NULL: none).  SV_OK and
+ * *data (a new reference, or NULL); SV_ETOOL and err; or -EAGAIN when it
+ * would be retried, with *retry_after_ms what the answer asks (-1: nothing).
+ * For tests and the fuzzer (tests/fuzz/fuzz_gateway.c).
+ */
+int sv_gateway_judge(long http_status, const char *body, size_t len, const char *retry_after,
+                     json_object **data, sv_error *err, int64_t *retry_after_ms);
+
 #endif
