@@ -123,7 +123,7 @@ static int resume(sv_recover *rv, const char *run_id, const char *from)
     }
     /* The run's next ownership epoch: from now on the writes of whoever
      * had it before are refused (fencing, store.h run_claim). */
-    if (st->ops->run_claim && st->ops->run_claim(st, run_id, &r->epoch) < 0)
+    if (st->ops->run_claim && st->ops->run_claim(st, run_id, &r->epoch, &r->ev_seq) < 0)
         goto out; /* the store went away: the next pass tries again */
     /* No save precedes its first node here: read the flag now. */
     st->ops->cancel_get(st, run_id, &r->cancel_seen);

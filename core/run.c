@@ -368,6 +368,7 @@ static void pend_done(sv_run *r, int rc, size_t n)
         free(r->pend[i]);
     memmove(r->pend, r->pend + n, (r->n_pend - n) * sizeof *r->pend);
     r->n_pend -= n;
+    r->pend_first += n;
     if (rc == 0)
         notify_events(r);
 }
@@ -389,12 +390,12 @@ static int put_record(sv_run *r, int create, int wait)
     if (create) {
         rc = r->store->ops->run_create(r->store, r->id, plain(rec), sum_text, r->created_us);
     } else if (wait) {
-        rc = sv_store_step(r->store, r->id, ev, n, SV_EVENTS_CAP, plain(rec), sum_text, r->epoch,
-                           &flag);
+        rc = sv_store_step_seq(r->store, r->id, ev, n, SV_EVENTS_CAP, plain(rec), sum_text,
+                               r->epoch, r->pend_first, &flag);
         pend_done(r, rc, n);
     } else {
-        rc = sv_store_step_post(r->store, r->id, ev, n, SV_EVENTS_CAP, plain(rec), sum_text,
-                                r->epoch);
+        rc = sv_store_step_post_seq(r->store, r->id, ev, n, SV_EVENTS_CAP, plain(rec), sum_text,
+                                    r->epoch, r->pend_first);
         pend_done(r, rc, n);
     }
     if (rc == 0 && sum)
@@ -435,8 +436,10 @@ static int write_events(sv_run *r, int wait)
     if (n == 0)
         return 0;
     const char *const *ev = (const char *const *)r->pend;
-    int rc = wait ? sv_store_step(r->store, r->id, ev, n, SV_EVENTS_CAP, NULL, NULL, r->epoch, NULL)
-                  : sv_store_step_post(r->store, r->id, ev, n, SV_EVENTS_CAP, NULL, NULL, r->epoch);
+    int rc = wait ? sv_store_step_seq(r->store, r->id, ev, n, SV_EVENTS_CAP, NULL, NULL, r->epoch,
+                                      r->pend_first, NULL)
+                  : sv_store_step_post_seq(r->store, r->id, ev, n, SV_EVENTS_CAP, NULL, NULL,
+                                           r->epoch, r->pend_first);
     pend_done(r, rc, n);
     return rc;
 }
@@ -522,6 +525,11 @@ static int keep_event(sv_run *r, char *text)
         r->pend = p;
         r->cap_pend = cap;
     }
+    /* Numbered as they are made: the store keeps each number once
+     * (store.h run_claim), whatever write carries it. */
+    if (r->n_pend == 0)
+        r->pend_first = r->ev_seq + 1;
+    r->ev_seq++;
     r->pend[r->n_pend++] = text;
     /* A node that makes many events, or a store away for long: write them
      * (or, past the cap, drop the oldest kept, as the store would). */
@@ -531,6 +539,7 @@ static int keep_event(sv_run *r, char *text)
         free(r->pend[0]);
         memmove(r->pend, r->pend + 1, (r->n_pend - 1) * sizeof *r->pend);
         r->n_pend--;
+        r->pend_first++;
     }
     return 0;
 }

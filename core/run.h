@@ -59,6 +59,8 @@ typedef struct sv_run {
     int summary_status;     /* status of the summary this process last stored; -1: none */
     int cancel_seen;        /* the store's cancel flag, as the last save read it */
     uint64_t epoch;         /* its ownership epoch in a shared store (store.h run_claim) */
+    uint64_t ev_seq;        /* its events numbered so far (store.h run_claim) */
+    uint64_t pend_first;    /* the number of pend[0] */
     unsigned final_retries; /* tries to store its end while the store was away */
     const sv_node *node;    /* the node to run next */
     uint32_t *call_seq;     /* per node: tool calls made, for call_id */

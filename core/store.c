@@ -20,7 +20,7 @@ int sv_store_step(sv_store *st, const char *run_id, const char *const *events, s
 {
     int rc = 0;
     if (st->ops->run_step)
-        return st->ops->run_step(st, run_id, events, n_events, cap, json, summary, epoch,
+        return st->ops->run_step(st, run_id, events, n_events, cap, json, summary, epoch, 0,
                                  cancelled);
     /* In memory each of these is a lock and a copy: nothing to save by
      * putting them together. */
@@ -37,6 +37,26 @@ int sv_store_step_post(sv_store *st, const char *run_id, const char *const *even
                        size_t cap, const char *json, const char *summary, uint64_t epoch)
 {
     if (st->ops->run_step_post)
-        return st->ops->run_step_post(st, run_id, events, n_events, cap, json, summary, epoch);
+        return st->ops->run_step_post(st, run_id, events, n_events, cap, json, summary, epoch, 0);
+    return sv_store_step(st, run_id, events, n_events, cap, json, summary, epoch, NULL);
+}
+
+int sv_store_step_seq(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
+                      size_t cap, const char *json, const char *summary, uint64_t epoch,
+                      uint64_t first_seq, int *cancelled)
+{
+    if (st->ops->run_step)
+        return st->ops->run_step(st, run_id, events, n_events, cap, json, summary, epoch, first_seq,
+                                 cancelled);
+    return sv_store_step(st, run_id, events, n_events, cap, json, summary, epoch, cancelled);
+}
+
+int sv_store_step_post_seq(sv_store *st, const char *run_id, const char *const *events,
+                           size_t n_events, size_t cap, const char *json, const char *summary,
+                           uint64_t epoch, uint64_t first_seq)
+{
+    if (st->ops->run_step_post)
+        return st->ops->run_step_post(st, run_id, events, n_events, cap, json, summary, epoch,
+                                      first_seq);
     return sv_store_step(st, run_id, events, n_events, cap, json, summary, epoch, NULL);
 }

@@ -57,13 +57,13 @@ typedef struct sv_store_ops {
      */
     int (*run_step)(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
                     size_t cap, const char *json, const char *summary, uint64_t epoch,
-                    int *cancelled);
+                    uint64_t first_seq, int *cancelled);
     /* The same sent without waiting for the answer (errors are logged): for
      * what followers should see at once (a node_start) but nothing depends
      * on.  Later writes of the caller land after it.  NULL: run_step. */
     int (*run_step_post)(sv_store *st, const char *run_id, const char *const *events,
                          size_t n_events, size_t cap, const char *json, const char *summary,
-                         uint64_t epoch);
+                         uint64_t epoch, uint64_t first_seq);
     /*
      * Fencing, in shared backends (NULL in the others).  A run's ownership
      * epoch starts at 0 when it is created and goes up by one each time an
@@ -73,7 +73,15 @@ typedef struct sv_store_ops {
      * off while another resumed its run cannot overwrite the new owner's
      * checkpoints, and learns that it must stop.
      */
-    int (*run_claim)(sv_store *st, const char *run_id, uint64_t *epoch);
+    int (*run_claim)(sv_store *st, const char *run_id, uint64_t *epoch, uint64_t *seq);
+    /*
+     * Exactly once, for events: an owner numbers its events 1, 2, 3 ... and
+     * a step gives the number of its first (first_seq; 0: not numbered, as
+     * for an event from another instance).  The store skips those it has
+     * already, so a write that timed out but was applied later, then sent
+     * again with more, lands once.  run_claim answers the last number
+     * stored (*seq), where the new owner goes on from.
+     */
     /* Crash records (crash.h), in shared backends (NULL in the others): the
      * crashes recorded on a run; every graph version's count as pairs
      * "graph@version", "N". */
@@ -144,6 +152,12 @@ struct sv_store {
 };
 
 /* ops->run_step, or the same made of event_append and run_put. */
+int sv_store_step_seq(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
+                      size_t cap, const char *json, const char *summary, uint64_t epoch,
+                      uint64_t first_seq, int *cancelled);
+int sv_store_step_post_seq(sv_store *st, const char *run_id, const char *const *events,
+                           size_t n_events, size_t cap, const char *json, const char *summary,
+                           uint64_t epoch, uint64_t first_seq);
 int sv_store_step(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
                   size_t cap, const char *json, const char *summary, uint64_t epoch,
                   int *cancelled);

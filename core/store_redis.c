@@ -77,10 +77,13 @@ static const char lua_create[] = "if redis.call('EXISTS', KEYS[1]) == 1 then ret
                                  "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[5])\n"
                                  "return 1\n";
 /*
- * One write of a run: append events (ARGV[6..]), keep the newest -ARGV[2],
+ * One write of a run: append events (ARGV[7..]), keep the newest -ARGV[2],
  * replace the record (ARGV[3]) and the summary (ARGV[4]) unless empty, give
  * both keys the TTL (ARGV[1]), if ARGV[5] is the run's ownership epoch (ep,
- * 0 until a takeover).  Answers 0 (no run), -1 (another epoch: nothing
+ * 0 until a takeover).  ARGV[6] numbers the first event (0: unnumbered);
+ * numbered events the run has already (ws, the last number stored) are
+ * skipped, so a write applied after its caller gave up on it and sent it
+ * again lands once.  Answers 0 (no run), -1 (another epoch: nothing
  * written), 1, or 2 when the run's cancel flag is set.
  */
 static const char lua_step[] =
@@ -88,19 +91,27 @@ static const char lua_step[] =
     "if tonumber(redis.call('HGET', KEYS[1], 'ep') or '0') ~= tonumber(ARGV[5]) then\n"
     "  return -1\n"
     "end\n"
-    "if #ARGV > 5 then\n"
-    "  redis.call('RPUSH', KEYS[2], unpack(ARGV, 6))\n"
+    "local from, total, seq = 7, #ARGV - 6, tonumber(ARGV[6])\n"
+    "if total > 0 and seq > 0 then\n"
+    "  local skip = tonumber(redis.call('HGET', KEYS[1], 'ws') or '0') - seq + 1\n"
+    "  if skip > 0 then from = from + skip end\n"
+    "  redis.call('HSET', KEYS[1], 'ws', seq + total - 1)\n"
+    "end\n"
+    "if from <= #ARGV then\n"
+    "  redis.call('RPUSH', KEYS[2], unpack(ARGV, from))\n"
     "  redis.call('LTRIM', KEYS[2], ARGV[2], -1)\n"
-    "  redis.call('HINCRBY', KEYS[1], 'evn', #ARGV - 5)\n"
+    "  redis.call('HINCRBY', KEYS[1], 'evn', #ARGV - from + 1)\n"
     "end\n"
     "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'rec', ARGV[3]) end\n"
     "if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'sum', ARGV[4]) end\n"
     "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
     "redis.call('EXPIRE', KEYS[2], ARGV[1])\n"
     "return 1 + redis.call('HEXISTS', KEYS[1], 'cancel')\n";
-/* A takeover: the run's next ownership epoch (0: no run). */
-static const char lua_claim[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-                                "return redis.call('HINCRBY', KEYS[1], 'ep', 1)\n";
+/* A takeover: the run's next ownership epoch and its last event number
+ * ({0, 0}: no run). */
+static const char lua_claim[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end\n"
+                                "return {redis.call('HINCRBY', KEYS[1], 'ep', 1),\n"
+                                "        tonumber(redis.call('HGET', KEYS[1], 'ws') or '0')}\n";
 /* ARGV: ttl, the cancels channel, the run id (published so that the
  * instance running the run hears of it at once). */
 static const char lua_cancel[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
@@ -184,6 +195,7 @@ typedef struct rd_args {
     char keys[2][SV_REDIS_ID_MAX + 16];
     char nums[3][24];
     char epoch[24];
+    char seq[24];
     int failed;
 } rd_args;
 
@@ -343,7 +355,7 @@ static int rd_run_create(sv_store *st, const char *run_id, const char *json, con
 /* The arguments of one step write: events, record, summary (each optional). */
 static void args_step(rd_args *a, sv_store *st, const char *run_id, const char *const *events,
                       size_t n_events, size_t cap, const char *json, const char *summary,
-                      uint64_t epoch)
+                      uint64_t epoch, uint64_t first_seq)
 {
     args_run(a, SC_STEP, run_id);
     arg_num(a, 0, st->ttl_sec);
@@ -353,19 +365,21 @@ static void args_step(rd_args *a, sv_store *st, const char *run_id, const char *
     arg_str(a, summary ? summary : "");
     int n = snprintf(a->epoch, sizeof a->epoch, "%llu", (unsigned long long)epoch);
     arg_add(a, a->epoch, (size_t)n);
+    n = snprintf(a->seq, sizeof a->seq, "%llu", (unsigned long long)first_seq);
+    arg_add(a, a->seq, (size_t)n);
     for (size_t i = 0; i < n_events; i++)
         arg_str(a, events[i]);
 }
 
 static int rd_run_step(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
                        size_t cap, const char *json, const char *summary, uint64_t epoch,
-                       int *cancelled)
+                       uint64_t first_seq, int *cancelled)
 {
     rd_args a;
     redisReply *r = NULL;
     if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || (n_events && !events) || cap == 0)
         return -EINVAL;
-    args_step(&a, st, run_id, events, n_events, cap, json, summary, epoch);
+    args_step(&a, st, run_id, events, n_events, cap, json, summary, epoch, first_seq);
     int rc = rd_script((struct sv_redis *)st, SC_STEP, &a, &r);
     if (rc == 0)
         rc = r->type != REDIS_REPLY_INTEGER ? -EIO
@@ -380,12 +394,12 @@ static int rd_run_step(sv_store *st, const char *run_id, const char *const *even
 
 static int rd_run_step_post(sv_store *st, const char *run_id, const char *const *events,
                             size_t n_events, size_t cap, const char *json, const char *summary,
-                            uint64_t epoch)
+                            uint64_t epoch, uint64_t first_seq)
 {
     rd_args a;
     if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || (n_events && !events) || cap == 0)
         return -EINVAL;
-    args_step(&a, st, run_id, events, n_events, cap, json, summary, epoch);
+    args_step(&a, st, run_id, events, n_events, cap, json, summary, epoch, first_seq);
     return rd_script_post((struct sv_redis *)st, &a);
 }
 
@@ -407,9 +421,9 @@ static int step_any_epoch(sv_store *st, const char *run_id, const char *const *e
                           int *cancelled)
 {
     uint64_t epoch = 0;
-    int rc = rd_run_step(st, run_id, events, n_events, cap, json, summary, 0, cancelled);
+    int rc = rd_run_step(st, run_id, events, n_events, cap, json, summary, 0, 0, cancelled);
     if (rc == -ESTALE && (rc = epoch_of(st, run_id, &epoch)) == 0)
-        rc = rd_run_step(st, run_id, events, n_events, cap, json, summary, epoch, cancelled);
+        rc = rd_run_step(st, run_id, events, n_events, cap, json, summary, epoch, 0, cancelled);
     return rc;
 }
 
@@ -562,16 +576,25 @@ static int rd_cancel_get(sv_store *st, const char *run_id, int *flag)
     return rc == -ENOENT ? flag_of(st, run_id, old, flag) : rc;
 }
 
-static int rd_run_claim(sv_store *st, const char *run_id, uint64_t *epoch)
+static int rd_run_claim(sv_store *st, const char *run_id, uint64_t *epoch, uint64_t *seq)
 {
     rd_args a;
-    long long n = 0;
-    if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || !epoch)
+    redisReply *r = NULL;
+    if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || !epoch || !seq)
         return -EINVAL;
     args_run(&a, SC_CLAIM, run_id);
-    int rc = rd_script01((struct sv_redis *)st, SC_CLAIM, &a, &n);
-    if (rc == 0)
-        *epoch = (uint64_t)n;
+    int rc = rd_script((struct sv_redis *)st, SC_CLAIM, &a, &r);
+    if (rc == 0 &&
+        (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+         r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER))
+        rc = -EIO;
+    if (rc == 0 && r->element[0]->integer == 0)
+        rc = -ENOENT;
+    if (rc == 0) {
+        *epoch = (uint64_t)r->element[0]->integer;
+        *seq = (uint64_t)r->element[1]->integer;
+    }
+    freeReplyObject(r);
     return rc;
 }
 

@@ -408,19 +408,20 @@ static void test_previous_layout(void)
 static void test_fencing(void)
 {
     sv_store *st = rt_make_store(100);
-    uint64_t ep = 0;
+    uint64_t ep = 0, seq = 0;
     const char *ev[] = {"e1"};
     char *s = NULL;
     sv_strvec v = {0};
     uint64_t dropped = 0;
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-    CU_ASSERT_EQUAL(st->ops->run_claim(st, "gr_f", &ep), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_claim(st, "gr_f", &ep, &seq), -ENOENT);
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_f", "{\"v\":0}", "s", 1), 0);
-    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev, 1, EVENT_CAP, "{\"v\":1}", NULL, 0, NULL), 0);
-    CU_ASSERT_EQUAL(st->ops->run_claim(st, "gr_f", &ep), 0);
+    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev, 1, EVENT_CAP, "{\"v\":1}", NULL, 0, 0, NULL),
+                    0);
+    CU_ASSERT_EQUAL(st->ops->run_claim(st, "gr_f", &ep, &seq), 0);
     CU_ASSERT_EQUAL(ep, 1);
     /* the old owner (epoch 0): refused, nothing written */
-    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev, 1, EVENT_CAP, "{\"v\":2}", NULL, 0, NULL),
+    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev, 1, EVENT_CAP, "{\"v\":2}", NULL, 0, 0, NULL),
                     -ESTALE);
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_f", &s), 0);
     CU_ASSERT_STRING_EQUAL(s ? s : "", "{\"v\":1}");
@@ -429,10 +430,11 @@ static void test_fencing(void)
     CU_ASSERT_EQUAL(v.n, 1);
     sv_strvec_free(&v);
     /* the new owner writes */
-    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev, 1, EVENT_CAP, "{\"v\":3}", NULL, 1, NULL), 0);
-    CU_ASSERT_EQUAL(st->ops->run_claim(st, "gr_f", &ep), 0);
+    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev, 1, EVENT_CAP, "{\"v\":3}", NULL, 1, 0, NULL),
+                    0);
+    CU_ASSERT_EQUAL(st->ops->run_claim(st, "gr_f", &ep, &seq), 0);
     CU_ASSERT_EQUAL(ep, 2);
-    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev, 1, EVENT_CAP, "{\"v\":4}", NULL, 1, NULL),
+    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev, 1, EVENT_CAP, "{\"v\":4}", NULL, 1, 0, NULL),
                     -ESTALE);
     /* writes that are no owner's (an event from the API, a record failed by
      * recovery) land at whatever epoch */
@@ -441,6 +443,23 @@ static void test_fencing(void)
     CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_f", &s), 0);
     CU_ASSERT_STRING_EQUAL(s ? s : "", "{\"v\":5}");
     free(s);
+    CU_ASSERT_EQUAL(st->ops->run_claim(st, "gr_f", &ep, &seq), 0);
+    CU_ASSERT_EQUAL(seq, 0);
+    /* numbered events: a write applied after its caller gave up, then sent
+     * again with one more, lands once */
+    const char *ev3[] = {"n1", "n2", "n3"};
+    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev3, 2, EVENT_CAP, NULL, NULL, ep, 1, NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev3, 3, EVENT_CAP, NULL, NULL, ep, 1, NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_step(st, "gr_f", ev3 + 2, 1, EVENT_CAP, NULL, NULL, ep, 3, NULL),
+                    0);
+    CU_ASSERT_EQUAL(st->ops->events_get(st, "gr_f", &v, &dropped), 0);
+    CU_ASSERT_EQUAL_FATAL(v.n, 6); /* e1, e1, e2, n1, n2, n3 */
+    CU_ASSERT_STRING_EQUAL(v.v[3], "n1");
+    CU_ASSERT_STRING_EQUAL(v.v[5], "n3");
+    sv_strvec_free(&v);
+    uint64_t ep2 = 0;
+    CU_ASSERT_EQUAL(st->ops->run_claim(st, "gr_f", &ep2, &seq), 0);
+    CU_ASSERT_EQUAL(seq, 3); /* the next owner goes on from there */
     st->ops->destroy(st);
 }
 
