@@ -191,8 +191,12 @@ static const char *str_of(json_object *o, const char *key)
 
 /* An Idempotency-Key already used: answer with the first run, or a 409 when
  * the key came with a different request. */
-static void replay(sv_api *api, const char *claim, const char *fingerprint, const char *key,
-                   sv_resp *resp)
+/* Answer a start whose Idempotency-Key is claimed: the run it started, or
+ * 409.  Returns 1, answering nothing, when the claim names a run that was
+ * never stored (the store write of that start timed out, or its instance
+ * died between the claim and the run): the caller may take the claim over. */
+static int replay(sv_api *api, const char *claim, const char *fingerprint, const char *key,
+                  sv_resp *resp)
 {
     char run_id[SV_RUN_ID_LEN];
     const char *sp = strchr(claim, ' ');
@@ -203,19 +207,21 @@ static void replay(sv_api *api, const char *claim, const char *fingerprint, cons
                  "workspace",
                  key);
         sv_resp_error(resp, 409, "idempotency_key_reused", msg, NULL);
-        return;
+        return 0;
     }
     memcpy(run_id, claim, SV_RUN_ID_LEN - 1);
     run_id[SV_RUN_ID_LEN - 1] = '\0';
     json_object *view = NULL;
     int rc = sv_run_view(api->store, run_id, &view);
+    if (rc == -ENOENT && api->store->ops->idem_swap)
+        return 1;
     if (rc < 0) {
         if (rc == -ENOENT)
             sv_resp_error(resp, 409, "idempotency_key_reused",
                           "the run this Idempotency-Key started has expired", NULL);
         else
             store_down(resp, rc);
-        return;
+        return 0;
     }
     json_object *o = json_object_new_object();
     json_object_object_add(o, "run_id", json_object_new_string(run_id));
@@ -225,6 +231,7 @@ static void replay(sv_api *api, const char *claim, const char *fingerprint, cons
     reply(resp, 202, o);
     snprintf(resp->extra_name, sizeof resp->extra_name, "Idempotent-Replayed");
     snprintf(resp->extra_value, sizeof resp->extra_value, "true");
+    return 0;
 }
 
 static int valid_idem_key(const char *k)
@@ -364,11 +371,25 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
         char *existing = NULL;
         snprintf(value, sizeof value, "%s %s", r->id, fingerprint);
         rc = api->store->ops->idem_claim(api->store, idem, value, &existing);
-        if (rc == -EEXIST) {
-            replay(api, existing, fingerprint, key, resp);
+        if (rc == -EEXIST && replay(api, existing, fingerprint, key, resp) == 1) {
+            /* The claim's run was never stored: this start takes it over
+             * (the same request, by its fingerprint), unless another did. */
+            rc = api->store->ops->idem_swap(api->store, idem, existing, value);
+            if (rc == -EEXIST || rc == -ENOENT || rc == -EBUSY) {
+                sv_resp_error(resp, 503, "idempotency_key_busy",
+                              "a start with this Idempotency-Key is being stored or its outcome "
+                              "is not known yet; try again in a few seconds",
+                              NULL);
+                snprintf(resp->extra_name, sizeof resp->extra_name, "Retry-After");
+                snprintf(resp->extra_value, sizeof resp->extra_value, "3");
+                free(existing);
+                goto out;
+            }
+        } else if (rc == -EEXIST) {
             free(existing);
             goto out;
         }
+        free(existing);
         if (rc < 0) {
             store_down(resp, rc);
             goto out;

@@ -114,6 +114,13 @@ typedef struct sv_store_ops {
     /* Claim key for value unless claimed: 0, or -EEXIST with *existing
      * (malloc'd) set to the value that holds it. */
     int (*idem_claim)(sv_store *st, const char *key, const char *value, char **existing);
+    /* Replace a claim's value if it still holds `old` (0, or -EEXIST when
+     * another value holds it now, -ENOENT when it lapsed): taking over the
+     * claim of a start whose run was never stored (its store write timed
+     * out, its instance died in between).  -EBUSY for a claim too young to
+     * tell from a start still storing its run.  NULL where that cannot
+     * happen. */
+    int (*idem_swap)(sv_store *st, const char *key, const char *old, const char *value);
     /* Release a claim (start failed after claiming). */
     int (*idem_release)(sv_store *st, const char *key);
     /* Queue of runnable run ids shared by the daemon instances. */

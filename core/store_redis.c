@@ -671,6 +671,34 @@ out:
     return rc;
 }
 
+static int rd_idem_swap(sv_store *st, const char *key, const char *old, const char *value)
+{
+    /* A claim younger than a few store timeouts may belong to a start
+     * still storing its run: -2, not taken. */
+    static const char lua_swap[] = "local v = redis.call('GET', KEYS[1])\n"
+                                   "if not v then return -1 end\n"
+                                   "if v ~= ARGV[1] then return 0 end\n"
+                                   "if redis.call('PTTL', KEYS[1]) > tonumber(ARGV[3]) then\n"
+                                   "  return -2\n"
+                                   "end\n"
+                                   "redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')\n"
+                                   "return 1\n";
+    redisReply *r = NULL;
+    if (!st || !key || !old || !value)
+        return -EINVAL;
+    long long young = st->ttl_sec * 1000 - 3000LL * SV_REDIS_TIMEOUT_SEC;
+    int rc = sv_redis_call((struct sv_redis *)st, &r, "EVAL %s 1 sv:idem:%b %b %b %lld", lua_swap,
+                           key, strlen(key), old, strlen(old), value, strlen(value), young);
+    if (rc == 0)
+        rc = r->type != REDIS_REPLY_INTEGER ? -EIO
+             : r->integer == -2             ? -EBUSY
+             : r->integer < 0               ? -ENOENT
+             : r->integer == 0              ? -EEXIST
+                                            : 0;
+    freeReplyObject(r);
+    return rc;
+}
+
 static int rd_idem_release(sv_store *st, const char *key)
 {
     if (!st || !key)
@@ -835,6 +863,7 @@ static const sv_store_ops redis_ops = {
     .cancel_listen = rd_cancel_listen,
     .idem_claim = rd_idem_claim,
     .idem_release = rd_idem_release,
+    .idem_swap = rd_idem_swap,
     .queue_push = rd_queue_push,
     .queue_pop = rd_queue_pop,
     .node_beat = rd_node_beat,

@@ -521,6 +521,53 @@ static void test_duplicate_node_id(void)
     th_redis_stop(&redis);
 }
 
+/* A start whose run was never stored (Redis frozen under it, its instance
+ * killed in between) leaves its Idempotency-Key claimed for a run that does
+ * not exist.  A retry of the same start takes the claim over and starts the
+ * run, once the claim is old enough not to be a start still in progress;
+ * before that it is told to try again (503 with Retry-After), never 409. */
+static void test_idempotency_claim_of_a_lost_start(void)
+{
+    redis_pair p;
+    const char *body = "{\"workspace_id\":\"w\",\"user_id\":\"u\",\"agent_id\":\"a\","
+                       "\"input\":{\"label\":\"x\"}}";
+    const char *hk[] = {"Idempotency-Key: k1", NULL};
+    char first[64] = "", key[96];
+    th_resp r;
+    pair_start(&p, NULL, "tests/scenarios/engine_ok.json");
+    CU_ASSERT_EQUAL(th_http("POST", p.d.port, "/v1/graphs/test_chain/runs", body, hk, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 202);
+    snprintf(first, sizeof first, "%s",
+             th_get_str(r.json, "run_id") ? th_get_str(r.json, "run_id") : "");
+    th_resp_free(&r);
+    json_object_put(th_wait_run(p.d.port, first, 20000));
+    /* the run is gone, its claim stays (as after a lost start) */
+    snprintf(key, sizeof key, "sv:{%s}", first);
+    CU_ASSERT_EQUAL(redis_int(p.c, "DEL %s", key), 1);
+    /* a young claim: maybe a start still storing its run */
+    CU_ASSERT_EQUAL(th_http("POST", p.d.port, "/v1/graphs/test_chain/runs", body, hk, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 503);
+    TH_STR_EQ(th_get_str(r.json, "error.code"), "idempotency_key_busy");
+    CU_ASSERT(r.headers && strstr(r.headers, "Retry-After"));
+    th_resp_free(&r);
+    /* an old one: taken over, a new run starts */
+    redis_do(p.c, "PEXPIRE sv:idem:idem:w:k1 86000000");
+    CU_ASSERT_EQUAL(th_http("POST", p.d.port, "/v1/graphs/test_chain/runs", body, hk, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 202);
+    const char *second = th_get_str(r.json, "run_id");
+    CU_ASSERT(second && strcmp(second, first) != 0);
+    char id2[64];
+    snprintf(id2, sizeof id2, "%s", second ? second : "");
+    th_resp_free(&r);
+    /* and the key now replays that run */
+    CU_ASSERT_EQUAL(th_http("POST", p.d.port, "/v1/graphs/test_chain/runs", body, hk, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 202);
+    TH_STR_EQ(th_get_str(r.json, "run_id"), id2);
+    CU_ASSERT(r.headers && strstr(r.headers, "Idempotent-Replayed"));
+    th_resp_free(&r);
+    pair_stop(&p);
+}
+
 int main(void)
 {
     static const sv_cu_test tests[] = {
@@ -533,6 +580,7 @@ int main(void)
         {"Redis full: 503 store_full, not ready", test_redis_full},
         {"a poison run: crash line, records, resume limit, quarantine", test_poison_run},
         {"a node id in use refuses a second process", test_duplicate_node_id},
+        {"the Idempotency-Key of a lost start", test_idempotency_claim_of_a_lost_start},
     };
     static const sv_cu_suite suites[] = {{.name = "engine v2", SV_CU_TESTS(tests)}};
     return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
