@@ -586,8 +586,7 @@ int sv_exec_resume(sv_exec *ex, sv_run *r)
     return 0;
 }
 
-/* event: write the first cancel's cancel_requested, with key_id (may be NULL).
- */
+/* event: write the first cancel's cancel_requested, with key_id (may be NULL). */
 static int cancel_run(sv_exec *ex, const char *run_id, int event, const char *key_id,
                       sv_run_status *status)
 {
