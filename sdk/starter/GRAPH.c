@@ -45,8 +45,8 @@ static int poll(sv_ctx *ctx, const sv_host *host, sv_step *step)
         return rc;
     const char *status = sv_json_str(data, "status", "");
     if (strcmp(status, "done") == 0) {
-        json_object *result = sv_params("{'output': %j, 'polls': %lld}",
-                                        sv_json_at(data, "output"), (long long)polls);
+        json_object *result = sv_params("{'output': %j, 'polls': %lld}", sv_json_at(data, "output"),
+                                        (long long)polls);
         json_object_put(data);
         if (!result)
             return sv_oom(ctx, host);
