@@ -11,6 +11,10 @@ for p in python3 /usr/bin/python3; do
 done
 [ -n "$py" ] || skip "no python3 with PyYAML (apt-get install python3-yaml)"
 setting_names >"$tmp/settings"
+# and the variables the shipped graphs declare as their own (SDK 1.1 graph
+# settings, e.g. incident_triage's INCIDENT_MAX_TIME_WINDOW_H)
+grep -ho '#define [A-Z_]*_KEY "[A-Z][A-Z0-9_]*"' "$SV_SRCDIR"/plugins/*/*.h 2>/dev/null |
+    sed 's/.*"\(.*\)"/\1/' >>"$tmp/settings"
 check "the daemon names its settings" [ -s "$tmp/settings" ]
 if "$py" "$SV_SRCDIR/tests/deploy/check_container.py" "$SV_SRCDIR" "$tmp/settings"; then
     ok "container files"
