@@ -480,6 +480,33 @@ static void test_blocked_node_stop(void)
     CU_ASSERT_EQUAL(th_proc_stop(&d, 30000), 0);
 }
 
+/* A run's deadline held up by a node that blocks: the same line, with
+ * "stop":"deadline"; the run fails with timeout once the node returns. */
+static void test_blocked_node_deadline(void)
+{
+    const char *env[] = {"RUN_DEFAULT_TIMEOUT_SEC=1", NULL};
+    const char *plugins[] = {"test_block", NULL};
+    th_proc d;
+    char id[64], input[512], release[300], run[80];
+    CU_ASSERT_FATAL(th_daemon_start(plugins, env, NULL, &d) == 0);
+    snprintf(release, sizeof release, "%s/release-deadline", d.dir);
+    snprintf(input, sizeof input, "{\"release_file\":\"%s\"}", release);
+    CU_ASSERT_EQUAL_FATAL(th_start_run(d.port, "test_block", input, id), 202);
+    snprintf(run, sizeof run, "\"run_id\":\"%s\"", id);
+    CU_ASSERT(log_line_with(&d, "a stop waits on a node that does not return", run, 20000));
+    CU_ASSERT(log_line_with(&d, "\"stop\":\"deadline\"", "\"node\":\"block\"", 0));
+    CU_ASSERT(metric_becomes(d.port, "sofiia_nodes_blocking_stop", 1, 10000));
+    FILE *f = fopen(release, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    json_object *v = th_wait_run(d.port, id, 20000);
+    TH_STR_EQ(v ? th_get_str(v, "status") : NULL, "failed");
+    TH_STR_EQ(v ? th_get_str(v, "error.code") : NULL, "timeout");
+    json_object_put(v);
+    CU_ASSERT(metric_becomes(d.port, "sofiia_nodes_blocking_stop", 0, 10000));
+    CU_ASSERT_EQUAL(th_proc_stop(&d, 20000), 0);
+}
+
 /* A hard limit below what MAX_CONNECTIONS needs: one line says so, and the
  * daemon takes the connections that fit.  Last: this lowers the test's own
  * hard limit for good. */
@@ -510,6 +537,7 @@ int main(void)
         {"the connection limit is one line", test_connection_limit_line},
         {"libmicrohttpd's lines are rate limited", test_mhd_log_rate_limit},
         {"a stop held up by a blocked node", test_blocked_node_stop},
+        {"a deadline held up by a blocked node", test_blocked_node_deadline},
         {"RLIMIT_NOFILE too low for MAX_CONNECTIONS", test_nofile_short},
     };
     static const sv_cu_suite suites[] = {
