@@ -546,12 +546,14 @@ int sv_registry_scan(sv_registry *reg, int force)
     pthread_mutex_lock(&reg->scan_lock);
     struct dirent **list = NULL;
     int n = scandir(reg->dir, &list, NULL, alphasort);
-    if (n < 0) {
+    if (n < 0)
         sv_logf(SV_LEVEL_ERROR, "cannot read PLUGIN_DIR %s: %s", reg->dir, strerror(errno));
-        n = 0;
+    /* A directory that cannot be read now (descriptors or memory ran out)
+     * says nothing of its files: none is taken for gone. */
+    for (size_t i = 0; i < reg->n_files; i++) {
+        reg->files[i].seen = n < 0;
+        reg->files[i].pending = 0;
     }
-    for (size_t i = 0; i < reg->n_files; i++)
-        reg->files[i].seen = reg->files[i].pending = 0;
     for (int i = 0; i < n; i++) {
         note_entry(reg, list[i]->d_name, force);
         free(list[i]);

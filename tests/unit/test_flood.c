@@ -1,7 +1,8 @@
 /*
  * test_flood.c - units of what keeps the daemon up (core/flood.h): how many
- * connections fit under an open-file limit, the log rate limit, and the
- * settings MAX_CONNECTIONS, CONNECTION_TIMEOUT_SEC and MAX_RUNS_ACTIVE.
+ * connections fit under an open-file limit, the log rate limit, the
+ * settings MAX_CONNECTIONS, CONNECTION_TIMEOUT_SEC and MAX_RUNS_ACTIVE, and a
+ * plugin scan while descriptors have run out.
  */
 #include <CUnit/CUnit.h>
 #include <errno.h>
@@ -11,6 +12,14 @@
 #include "config.h"
 #include "cu_run.h"
 #include "flood.h"
+#include "host.h"
+#include "registry.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static void test_nofile_fit(void)
 {
@@ -91,12 +100,64 @@ static void test_settings(void)
     sv_config_free(&c);
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Out of descriptors (a connection flood), PLUGIN_DIR cannot be read for a
+ * moment: the graphs loaded stay loaded (they were all unloaded, as if
+ * their files were gone). */
+static void test_scan_without_descriptors(void)
+{
+    char dir[] = "/tmp/sv-flood-plugins.XXXXXX", copies[] = "/tmp/sv-flood-copies.XXXXXX";
+    char from[512], to[600], buf[65536];
+    const char *build = getenv("SV_BUILDDIR");
+    sv_registry *reg = NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(build);
+    CU_ASSERT_FATAL(mkdtemp(dir) && mkdtemp(copies));
+    snprintf(from, sizeof from, "%s/tests/plugins/.libs/test_chain.so", build);
+    snprintf(to, sizeof to, "%s/test_chain.so", dir);
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    CU_ASSERT_FATAL(in && out);
+    for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;)
+        fwrite(buf, 1, n, out);
+    fclose(in);
+    fclose(out);
+    CU_ASSERT_EQUAL_FATAL(sv_registry_new(dir, copies, sv_host_table(), &reg), 0);
+    CU_ASSERT_EQUAL(sv_registry_scan(reg, 0), 1);
+    /* no descriptor left: every one below the soft limit is in use */
+    struct rlimit rl, none;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    none = rl;
+    int lowest = dup(0);
+    close(lowest);
+    none.rlim_cur = (rlim_t)lowest;
+    CU_ASSERT_EQUAL_FATAL(setrlimit(RLIMIT_NOFILE, &none), 0);
+    int still = sv_registry_scan(reg, 0);
+    setrlimit(RLIMIT_NOFILE, &rl);
+    CU_ASSERT_EQUAL(still, 1);
+    sv_graph_ent *e = sv_registry_get(reg, "test_chain");
+    CU_ASSERT_PTR_NOT_NULL(e);
+    sv_graph_ent_unref(e);
+    /* and a file really gone still takes its graph */
+    unlink(to);
+    CU_ASSERT_EQUAL(sv_registry_scan(reg, 0), 0);
+    sv_registry_free(reg);
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    nftw(copies, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
     static const sv_cu_test tests[] = {
         {"connections that fit under RLIMIT_NOFILE", test_nofile_fit},
         {"the log rate limit", test_ratelimit},
         {"MAX_CONNECTIONS, CONNECTION_TIMEOUT_SEC, MAX_RUNS_ACTIVE", test_settings},
+        {"a plugin scan without descriptors unloads nothing", test_scan_without_descriptors},
     };
     static const sv_cu_suite suites[] = {{.name = "flood", SV_CU_TESTS(tests)}};
     return sv_cu_run(suites, sizeof suites / sizeof suites[0]);
