@@ -126,7 +126,9 @@ for t in $targets; do
     mkdir -p "$out/work/$t"
     dict=()
     [ -f "$src/tests/fuzz/$t.dict" ] && dict=(-dict="$src/tests/fuzz/$t.dict")
-    if ! SV_FUZZ_PLUGIN_DIR="$out/plugins" "$out/bin/fuzz_$t" -max_total_time="$secs" \
+    # libFuzzer ends a run with _Exit: what a target put in TMPDIR stays here
+    rm -rf "$out/tmp" && mkdir -p "$out/tmp"
+    if ! TMPDIR="$out/tmp" SV_FUZZ_PLUGIN_DIR="$out/plugins" "$out/bin/fuzz_$t" -max_total_time="$secs" \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
         -artifact_prefix="$out/findings/$t-" "$out/work/$t" "$src/tests/fuzz/corpus/$t" \
         >"$out/$t.log" 2>&1; then
@@ -137,6 +139,7 @@ for t in $targets; do
         tr '\n' ' ' || true
     echo
 done
+rm -rf "$out/tmp"
 if [ ${#failed[@]} -gt 0 ]; then
     echo "fuzzing found something in: ${failed[*]} (inputs in $out/findings/)"
     exit 1
