@@ -179,12 +179,7 @@ static MHD_Result send_resp(struct MHD_Connection *conn, sv_resp *resp)
         ret = MHD_queue_response(conn, (unsigned)resp->status, r);
         MHD_destroy_response(r);
     }
-    json_object_put(resp->body);
-    resp->body = NULL;
-    free(resp->text);
-    resp->text = NULL;
-    free(resp->json_text);
-    resp->json_text = NULL;
+    resp_clear(resp);
     return ret;
 }
 

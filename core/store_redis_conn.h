@@ -99,4 +99,21 @@ int sv_redis_multi(struct sv_redis *rs, const char *key, const char *const *fmts
 int sv_redis_reply_dup(const redisReply *r, char **out);
 int sv_redis_reply_strvec(const redisReply *r, sv_strvec *out);
 
+/* The operations of store_redis_nodes.c, for the backend table in store_redis.c. */
+int sv_rd_run_crashes(sv_store *st, const char *run_id, long *n);
+int sv_rd_crash_counts(sv_store *st, sv_strvec *pairs);
+int sv_rd_idem_claim(sv_store *st, const char *key, const char *value, char **existing);
+int sv_rd_idem_swap(sv_store *st, const char *key, const char *old, const char *value);
+int sv_rd_idem_release(sv_store *st, const char *key);
+int sv_rd_queue_push(sv_store *st, const char *run_id);
+int sv_rd_queue_pop(sv_store *st, char **run_id);
+int sv_rd_node_beat(sv_store *st, const char *node, int64_t ttl_ms);
+int sv_rd_node_look(sv_store *st, const char *node, int64_t *left_ms);
+int sv_rd_nodes_dead(sv_store *st, sv_strvec *dead);
+int sv_rd_node_forget(sv_store *st, const char *node);
+int sv_rd_owned_add(sv_store *st, const char *node, const char *run_id);
+int sv_rd_owned_del(sv_store *st, const char *node, const char *run_id);
+int sv_rd_owned_list(sv_store *st, const char *node, sv_strvec *runs);
+int sv_rd_owned_move(sv_store *st, const char *from, const char *to, const char *run_id);
+
 #endif
