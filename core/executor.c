@@ -4,6 +4,7 @@
 #include "host.h"
 #include "crash.h"
 #include "log.h"
+#include "metrics_hist.h"
 #include "run_fsm.h"
 #include "stall.h"
 #include "timer.h"
@@ -239,6 +240,8 @@ static void final_write(sv_exec *ex, sv_run *r)
     } else {
         sv_run_status status = r->status;
         atomic_fetch_add_explicit(&ex->n_end[status - SV_RUN_SUCCEEDED], 1, memory_order_relaxed);
+        const char *lv[] = {r->graph->desc->name, sv_run_status_name(status)};
+        sv_mfam_observe(&sv_mfam_run_duration, lv, r->finished_us - r->created_us);
         if (ex->notify)
             ex->notify(ex->notify_arg, r->id, 1);
         if (ex->node_id[0])
@@ -408,7 +411,7 @@ static void step_run(sv_exec *ex, sv_run *r)
         sv_run_save_post(r);
     else
         sv_run_post(r);
-    int64_t t0 = sv_mono_ms();
+    int64_t t0 = sv_mono_us();
     sv_step step = {.next = node->next, .delay_ms = 0};
     sv_ctx ctx = {
         .run = r, .node_name = node->name, .seq_slot = (uint32_t)(node - g->nodes), .cleanup = 0};
@@ -417,7 +420,9 @@ static void step_run(sv_exec *ex, sv_run *r)
     int rc = node->run(&ctx, &r->graph->host, &step);
     sv_crash_leave();
     sv_stall_node_end(r);
-    int64_t ms = sv_mono_ms() - t0;
+    int64_t us = sv_mono_us() - t0, ms = us / 1000;
+    const char *lv[] = {g->name, node->name};
+    sv_mfam_observe(&sv_mfam_node_duration, lv, us);
     stop = atomic_load(&r->cancel);
     if (stop == SV_STOP_SHUTDOWN) {
         sv_run_flush(r); /* what the node did, for the record */
@@ -667,6 +672,22 @@ void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out)
     out->failed = atomic_load_explicit(&ex->n_end[1], memory_order_relaxed);
     out->cancelled = atomic_load_explicit(&ex->n_end[2], memory_order_relaxed);
     out->live = sv_exec_live(ex);
+    /* A walk of the live runs: a scrape every few seconds over at most
+     * MAX_RUNS_ACTIVE runs costs less than keeping gauges on every move. */
+    memset(out->by_status, 0, sizeof out->by_status);
+    out->wait_worker = out->wait_timer = 0;
+    pthread_mutex_lock(&ex->mlock);
+    for (size_t b = 0; b < SV_MAP_BUCKETS; b++) {
+        for (sv_run *r = ex->map[b]; r; r = r->map_next) {
+            pthread_mutex_lock(&r->lock);
+            if ((unsigned)r->status < 5)
+                out->by_status[r->status]++;
+            out->wait_worker += r->where == SV_WHERE_QUEUE && !sv_run_status_final(r->status);
+            out->wait_timer += r->where == SV_WHERE_TIMER;
+            pthread_mutex_unlock(&r->lock);
+        }
+    }
+    pthread_mutex_unlock(&ex->mlock);
     sv_pool_stats ps;
     sv_pool_stats_get(ex->pool, &ps);
     out->runnable = ps.queued;
@@ -676,6 +697,8 @@ void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out)
     out->blocked = ps.blocked;
     out->handoffs = ps.handoffs;
     out->spawned = ps.spawned;
+    out->wait_router = ps.blocked_router;
+    out->wait_store = ps.blocked_store;
 }
 
 static void stop_in_flight(sv_exec *ex)

@@ -85,6 +85,12 @@ typedef struct sv_exec_stats {
     size_t threads, blocked; /* pool threads; of them waiting on the router or the store */
     uint64_t handoffs;       /* CPU slots handed on by a thread whose wait went long */
     uint64_t spawned;        /* pool threads started */
+    /* Live runs by status (sv_run_status; a final one is on its way out),
+     * and by what they wait on: the runnable queue (a worker), the timer (a
+     * poll interval or backoff); threads waiting on the router or the store
+     * (each a run's node, or with a durable store an API request too). */
+    size_t by_status[5];
+    size_t wait_worker, wait_timer, wait_router, wait_store;
 } sv_exec_stats;
 void sv_exec_stats_get(sv_exec *ex, sv_exec_stats *out);
 

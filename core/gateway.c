@@ -8,6 +8,7 @@
 #include "gateway_http.h"
 #include "pool.h"
 #include "log.h"
+#include "metrics_hist.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -566,6 +567,10 @@ int sv_gateway_call(sv_gateway *gw, const sv_gw_call *call, json_object **data, 
         err_set(err, "bad_request", "tool call without a tool, an action or a valid call id");
         return SV_EINVAL;
     }
+    /* /metrics times the logical call, retries and backoff included: what
+     * the node waited (one attempt's time is in the tool_call log line). */
+    int64_t t0 = sv_mono_us();
+    const char *outcome = "error";
     body = body_new(call, &attempt_no);
     if (!body) {
         err_set(err, "unavailable", "out of memory building the tool call");
@@ -585,6 +590,10 @@ int sv_gateway_call(sv_gateway *gw, const sv_gw_call *call, json_object **data, 
             rc = call_cancelled(call, err);
             goto out;
         }
+        if (attempt > 1) {
+            const char *lv[] = {call->tool, call->action};
+            sv_mfam_add(&sv_mfam_tool_call_retries, lv, 1);
+        }
         int64_t limit = gw->timeout_ms;
         if (call->deadline_mono_ms > 0 && call->deadline_mono_ms - now < limit)
             limit = call->deadline_mono_ms - now;
@@ -603,6 +612,7 @@ int sv_gateway_call(sv_gateway *gw, const sv_gw_call *call, json_object **data, 
         judge(&v, &x, limit);
         report(call, attempt, &v, &x, req, req_len);
         count(gw, &v, &x);
+        outcome = v.status;
 
         if (v.kind == V_OK) {
             if (data)
@@ -648,7 +658,10 @@ int sv_gateway_call(sv_gateway *gw, const sv_gw_call *call, json_object **data, 
             goto out;
         }
     }
-out:
+out : {
+    const char *lv[] = {call->tool, call->action, rc == SV_ECANCELLED ? "cancelled" : outcome};
+    sv_mfam_observe(&sv_mfam_tool_call_duration, lv, sv_mono_us() - t0);
+}
     sv_gw_http_xfer_free(&x);
     json_object_put(body);
     return rc;

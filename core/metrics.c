@@ -1,48 +1,16 @@
 /* metrics.c - see metrics.h. */
 #include "metrics.h"
+#include "metrics_hist.h"
 #include "http.h"
 #include "stall.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct text {
-    char *p;
-    size_t n, cap;
-    int failed;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...)
-{
-    va_list ap;
-    for (int tries = 0; tries < 2 && !t->failed; tries++) {
-        va_start(ap, fmt);
-        int need = vsnprintf(t->p ? t->p + t->n : NULL, t->p ? t->cap - t->n : 0, fmt, ap);
-        va_end(ap);
-        if (need < 0) {
-            t->failed = 1;
-            return;
-        }
-        if (t->p && t->n + (size_t)need < t->cap) {
-            t->n += (size_t)need;
-            return;
-        }
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap <= t->n + (size_t)need)
-            cap *= 2;
-        char *p = realloc(t->p, cap);
-        if (!p) {
-            t->failed = 1;
-            return;
-        }
-        t->p = p;
-        t->cap = cap;
-    }
-}
+typedef sv_mtext text;
+#define put sv_mtext_put
 
 /* HELP and TYPE lines of one metric. */
 static void head(text *t, const char *name, const char *type, const char *help)
@@ -54,6 +22,67 @@ static void one(text *t, const char *name, const char *type, const char *help, u
 {
     head(t, name, type, help);
     put(t, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* A gauge or counter with one label over a fixed set of values. */
+static void by_label(text *t, const char *name, const char *type, const char *help,
+                     const char *label, const char *const *values, const uint64_t *n, size_t count)
+{
+    head(t, name, type, help);
+    for (size_t i = 0; i < count; i++)
+        put(t, "%s{%s=\"%s\"} %llu\n", name, label, values[i], (unsigned long long)n[i]);
+}
+
+/* The histograms, the labelled counters and the gauges of issue 11. */
+static void render_more(text *t, const sv_metrics_src *src, const sv_exec_stats *ex)
+{
+    sv_mfam_render(&sv_mfam_run_duration, t);
+    sv_mfam_render(&sv_mfam_node_duration, t);
+    sv_mfam_render(&sv_mfam_tool_call_duration, t);
+    sv_mfam_render(&sv_mfam_tool_call_retries, t);
+
+    const char *kinds[SV_STORE_ERR_KINDS];
+    uint64_t errs[SV_STORE_ERR_KINDS];
+    for (int i = 0; i < SV_STORE_ERR_KINDS; i++) {
+        kinds[i] = sv_store_error_name((sv_store_err_kind)i);
+        errs[i] = sv_store_errors((sv_store_err_kind)i);
+    }
+    by_label(t, "sofiia_store_errors_total", "counter",
+             "Store calls that failed, by kind (unavailable: no connection or it broke; "
+             "error_reply: the store answered an error; full: it is out of memory).",
+             "kind", kinds, errs, SV_STORE_ERR_KINDS);
+
+    sv_registry_counts rc;
+    sv_registry_counts_get(src->reg, &rc);
+    const char *reasons[SV_REFUSAL_COUNT];
+    uint64_t now[SV_REFUSAL_COUNT];
+    for (int i = 0; i < SV_REFUSAL_COUNT; i++) {
+        reasons[i] = sv_refusal_name((sv_refusal)i);
+        now[i] = rc.refused_now[i];
+    }
+    one(t, "sofiia_plugin_loads_total", "counter",
+        "Plugin files loaded and registered (first loads and replacements).", rc.loads);
+    by_label(t, "sofiia_plugin_refusals_total", "counter",
+             "Plugin load attempts refused, by reason (docs/plugin-authoring.md).", "reason",
+             reasons, rc.refusals, SV_REFUSAL_COUNT);
+    by_label(t, "sofiia_plugins_refused", "gauge",
+             "Files in PLUGIN_DIR whose last load attempt was refused, by reason.", "reason",
+             reasons, now, SV_REFUSAL_COUNT);
+
+    static const char *const statuses[] = {"queued", "running", "succeeded", "failed", "cancelled"};
+    uint64_t st[5];
+    for (int i = 0; i < 5; i++)
+        st[i] = ex->by_status[i];
+    by_label(t, "sofiia_runs_by_status", "gauge",
+             "Runs live in this process by status (a final one is being stored).", "status",
+             statuses, st, 5);
+    static const char *const on[] = {"worker", "timer", "router", "store"};
+    uint64_t w[] = {ex->wait_worker, ex->wait_timer, ex->wait_router, ex->wait_store};
+    by_label(t, "sofiia_runs_waiting", "gauge",
+             "Runs of this process waiting: for a worker (runnable), on the timer (a poll interval "
+             "or backoff), on the router (a tool call), on the store (a round trip; with a "
+             "durable store, API requests too).",
+             "on", on, w, 4);
 }
 
 int sv_metrics_render(const sv_metrics_src *src, char **out)
@@ -134,6 +163,7 @@ int sv_metrics_render(const sv_metrics_src *src, char **out)
         "Nodes that held a cancel, deadline or stop up for over a second.", stalled_total);
     one(&t, "sofiia_event_streams", "gauge",
         "Event streams (GET /v1/runs/{id}/events, GET /v1/events) open now.", src->streams);
+    render_more(&t, src, &ex);
     if (t.failed) {
         free(t.p);
         return -ENOMEM;

@@ -48,6 +48,7 @@ struct sv_pool {
     sv_pool_fifo urgent, normal;
     int free_slots;
     int threads, idle, blocked, holding, returning, running;
+    int blocked_on[2]; /* blocked, by enum sv_pool_wait */
     int stopping;
     uint64_t spawned, reaped, handoffs;
     /* How long waits of each kind have lasted lately (moving average, us):
@@ -358,6 +359,7 @@ void sv_pool_block_begin(enum sv_pool_wait what)
     self->what = what;
     self->since_us = now;
     p->blocked++;
+    p->blocked_on[what]++;
     if (avg >= SV_POOL_LONG_WAIT_US) {
         /* Waits like this one last long (a real router): the slot goes to
          * other work at once. */
@@ -392,6 +394,7 @@ void sv_pool_block_end(void)
     pthread_mutex_lock(&p->lock);
     self->waiting = 0;
     p->blocked--;
+    p->blocked_on[self->what]--;
     p->avg_us[self->what] += (took - p->avg_us[self->what]) / 8;
     if (!self->handed) {
         holding_del(p, self); /* back before its slot was handed on */
@@ -416,6 +419,8 @@ void sv_pool_stats_get(sv_pool *p, sv_pool_stats *out)
     out->threads = (size_t)p->threads;
     out->idle = (size_t)p->idle;
     out->blocked = (size_t)p->blocked;
+    out->blocked_router = (size_t)p->blocked_on[SV_POOL_WAIT_ROUTER];
+    out->blocked_store = (size_t)p->blocked_on[SV_POOL_WAIT_STORE];
     out->running = (size_t)p->running;
     out->queued = p->urgent.n + p->normal.n;
     out->slots = (size_t)p->cfg.slots;

@@ -79,6 +79,7 @@ void sv_pool_block_end(void);
 
 typedef struct sv_pool_stats {
     size_t threads, idle, blocked, running, queued, slots, max_threads;
+    size_t blocked_router, blocked_store; /* blocked, by what they wait on */
     uint64_t spawned, reaped, handoffs;
 } sv_pool_stats;
 void sv_pool_stats_get(sv_pool *p, sv_pool_stats *out);

@@ -29,6 +29,10 @@ typedef struct sv_file {
     char graph[65]; /* the graph it provides, "" when refused */
     int seen;       /* in the current scan */
     int pending;    /* new or changed: to be loaded in this scan */
+    /* Its last load attempt was refused: why (GET /v1/graphs "refused") */
+    int refused;        /* sv_refusal + 1; 0 = not refused */
+    char detail[512];   /* the one-line reason, as logged */
+    int64_t refused_us; /* when */
 } sv_file;
 
 struct sv_registry {
@@ -42,6 +46,11 @@ struct sv_registry {
     sv_file *files;
     size_t n_files;
     atomic_int ready;
+    /* For GET /v1/graphs and /metrics, under lock: the refusals of files
+     * still in PLUGIN_DIR (rebuilt after each scan), and counts. */
+    json_object *refused;
+    size_t refused_now[SV_REFUSAL_COUNT];
+    atomic_uint_fast64_t n_refusals[SV_REFUSAL_COUNT], n_loads;
     char fatal[512]; /* a bad graph setting in the first scan: start-up stops */
     /* watcher */
     pthread_t watcher;
@@ -51,6 +60,15 @@ struct sv_registry {
     int stop;
     long interval_ms;
 };
+
+static const char *const refusal_names[SV_REFUSAL_COUNT] = {
+    "copy_failed",  "bad_mode",           "not_elf",     "dlopen_failed", "no_descriptor",
+    "abi_mismatch", "invalid_descriptor", "bad_setting", "init_failed",   "duplicate_name"};
+
+const char *sv_refusal_name(sv_refusal r)
+{
+    return (unsigned)r < SV_REFUSAL_COUNT ? refusal_names[r] : "?";
+}
 
 static int reason(char *why, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -101,7 +119,8 @@ int sv_registry_check_mode(const struct stat *st, char *why, size_t len)
 
 /* Copy src to a fresh private file in dir; checks the ELF magic on the way so
  * an empty or garbage file is refused before dlopen sees it. */
-static int copy_private(const char *src, const char *dir, char **out, char *why, size_t len)
+static int copy_private(const char *src, const char *dir, char **out, char *why, size_t len,
+                        sv_refusal *code)
 {
     static atomic_uint seq;
     int rc = 0, in = -1, outfd = -1;
@@ -127,8 +146,10 @@ static int copy_private(const char *src, const char *dir, char **out, char *why,
         rc = reason(why, len, "cannot stat: %s", strerror(errno));
         goto out;
     }
-    if ((rc = sv_registry_check_mode(&st, why, len)) < 0)
+    if ((rc = sv_registry_check_mode(&st, why, len)) < 0) {
+        *code = SV_REFUSAL_BAD_MODE;
         goto out;
+    }
     outfd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
     if (outfd < 0) {
         rc = reason(why, len, "cannot create private copy %s: %s", dst, strerror(errno));
@@ -148,6 +169,7 @@ static int copy_private(const char *src, const char *dir, char **out, char *why,
             break;
         if (total == 0 && (n < 4 || memcmp(buf, "\177ELF", 4) != 0)) {
             rc = reason(why, len, "not a shared object (no ELF header)");
+            *code = SV_REFUSAL_NOT_ELF;
             goto out;
         }
         total += (size_t)n;
@@ -164,6 +186,7 @@ static int copy_private(const char *src, const char *dir, char **out, char *why,
     }
     if (total == 0) {
         rc = reason(why, len, "empty file");
+        *code = SV_REFUSAL_NOT_ELF;
         goto out;
     }
 out:
@@ -256,11 +279,13 @@ static void ent_destroy(sv_graph_ent *e)
     free(e);
 }
 
-int sv_registry_load_file(const char *path, const char *copy_dir, const sv_host *host,
-                          sv_graph_ent **out, char *why, size_t len)
+/* sv_registry_load_file, saying with *code which refusal a failure is. */
+static int load_file(const char *path, const char *copy_dir, const sv_host *host,
+                     sv_graph_ent **out, char *why, size_t len, sv_refusal *code)
 {
     int rc = 0;
     *out = NULL;
+    *code = SV_REFUSAL_COPY_FAILED;
     sv_graph_ent *e = calloc(1, sizeof *e);
     if (!e || !(e->path = strdup(path))) {
         rc = -ENOMEM;
@@ -268,9 +293,10 @@ int sv_registry_load_file(const char *path, const char *copy_dir, const sv_host 
         goto out;
     }
     atomic_init(&e->refs, 1);
-    rc = copy_private(path, copy_dir, &e->copy, why, len);
+    rc = copy_private(path, copy_dir, &e->copy, why, len, code);
     if (rc < 0)
         goto out;
+    *code = SV_REFUSAL_DLOPEN_FAILED;
     dlerror();
     e->dl = dlopen(e->copy, RTLD_NOW | RTLD_LOCAL);
     if (!e->dl) {
@@ -279,6 +305,7 @@ int sv_registry_load_file(const char *path, const char *copy_dir, const sv_host 
         goto out;
     }
     const sv_graph *g = dlsym(e->dl, SV_GRAPH_SYMBOL);
+    *code = SV_REFUSAL_NO_DESCRIPTOR;
     if (!g) {
         rc = reason(why, len, "no %s symbol: not a sofiia graph plugin", SV_GRAPH_SYMBOL);
         goto out;
@@ -286,14 +313,22 @@ int sv_registry_load_file(const char *path, const char *copy_dir, const sv_host 
     /* The version fields come first and are read before anything else: a
      * plugin of another ABI may lay out the rest differently.  The rules
      * are graph_rules.c's, which the SDK's test kit applies too. */
-    if ((rc = sv_rule_abi(g, why, len)) < 0 || (rc = sv_rule_descriptor(g, why, len)) < 0)
+    *code = SV_REFUSAL_ABI_MISMATCH;
+    if ((rc = sv_rule_abi(g, why, len)) < 0)
+        goto out;
+    *code = SV_REFUSAL_INVALID_DESCRIPTOR;
+    if ((rc = sv_rule_descriptor(g, why, len)) < 0)
         goto out;
     e->desc = g;
     if ((rc = sv_rule_schema(g, &e->schema, why, len)) < 0)
         goto out;
     /* -ERANGE: the operator's value is bad, not the plugin (registry.h) */
-    if ((rc = sv_gset_resolve(g, &e->settings, &e->settings_info, why, len)) < 0)
+    if ((rc = sv_gset_resolve(g, &e->settings, &e->settings_info, why, len)) < 0) {
+        if (rc == -ERANGE)
+            *code = SV_REFUSAL_BAD_SETTING;
         goto out;
+    }
+    *code = SV_REFUSAL_INIT_FAILED;
     hash_file(e->copy, e->sha256);
     /* This graph's own table: host->setting() knows from it who asks. */
     e->host = *host;
@@ -312,6 +347,13 @@ out:
     }
     *out = e;
     return rc;
+}
+
+int sv_registry_load_file(const char *path, const char *copy_dir, const sv_host *host,
+                          sv_graph_ent **out, char *why, size_t len)
+{
+    sv_refusal code;
+    return load_file(path, copy_dir, host, out, why, len, &code);
 }
 
 void sv_graph_ent_ref(sv_graph_ent *e)
@@ -425,12 +467,17 @@ static const sv_file *provider(sv_registry *reg, const char *name, const sv_file
     return NULL;
 }
 
-static void refuse(const char *path, const char *why)
+static void refuse(sv_registry *reg, sv_file *file, sv_refusal code, const char *why)
 {
     json_object *f = json_object_new_object();
-    json_object_object_add(f, "file", json_object_new_string(path));
+    json_object_object_add(f, "file", json_object_new_string(file->path));
     json_object_object_add(f, "reason", json_object_new_string(why));
+    json_object_object_add(f, "code", json_object_new_string(sv_refusal_name(code)));
     sv_log(SV_LEVEL_WARN, "plugin refused", f);
+    file->refused = (int)code + 1;
+    snprintf(file->detail, sizeof file->detail, "%s", why);
+    file->refused_us = sv_now_us();
+    atomic_fetch_add_explicit(&reg->n_refusals[code], 1, memory_order_relaxed);
 }
 
 /* Load a new or changed file and register what it provides. */
@@ -438,9 +485,10 @@ static void scan_file(sv_registry *reg, sv_file *f)
 {
     char why[512];
     sv_graph_ent *e = NULL;
-    int rc = sv_registry_load_file(f->path, reg->copy_dir, reg->host, &e, why, sizeof why);
+    sv_refusal code;
+    int rc = load_file(f->path, reg->copy_dir, reg->host, &e, why, sizeof why, &code);
     if (rc < 0) {
-        refuse(f->path, why);
+        refuse(reg, f, code, why);
         /* A bad graph setting is the operator's: at start-up it stops the
          * daemon like any bad setting (sv_registry_fatal), later it only
          * refuses the plugin. */
@@ -455,10 +503,12 @@ static void scan_file(sv_registry *reg, sv_file *f)
     if (other) {
         snprintf(why, sizeof why, "duplicate graph name \"%s\": already provided by %s",
                  e->desc->name, other->path);
-        refuse(f->path, why);
+        refuse(reg, f, SV_REFUSAL_DUPLICATE_NAME, why);
         sv_graph_ent_unref(e);
         return;
     }
+    f->refused = 0;
+    atomic_fetch_add_explicit(&reg->n_loads, 1, memory_order_relaxed);
     if (f->graph[0] && strcmp(f->graph, e->desc->name) != 0)
         uninstall(reg, f->graph); /* the file now provides another graph */
     snprintf(f->graph, sizeof f->graph, "%s", e->desc->name);
@@ -541,6 +591,46 @@ static void note_entry(sv_registry *reg, const char *name, int force)
     f->mtime = st.st_mtim;
 }
 
+static int by_file(const void *a, const void *b)
+{
+    return strcmp((*(const sv_file *const *)a)->path, (*(const sv_file *const *)b)->path);
+}
+
+/* The "refused" list of GET /v1/graphs from files[] (scan_lock held): files
+ * gone from PLUGIN_DIR are no longer in files[], so their refusals go too. */
+static void refused_rebuild(sv_registry *reg)
+{
+    size_t now[SV_REFUSAL_COUNT] = {0}, n = 0;
+    const sv_file **list = malloc((reg->n_files + 1) * sizeof *list);
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; list && i < reg->n_files; i++)
+        if (reg->files[i].refused)
+            list[n++] = &reg->files[i];
+    /* by path, which is by file name: one directory */
+    qsort(list, n, sizeof *list, by_file);
+    for (size_t i = 0; i < n; i++) {
+        const sv_file *f = list[i];
+        const char *base = strrchr(f->path, '/');
+        char at[SV_TS_LEN];
+        sv_format_ts(f->refused_us, at);
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "file", json_object_new_string(base ? base + 1 : f->path));
+        json_object_object_add(o, "reason",
+                               json_object_new_string(sv_refusal_name(f->refused - 1)));
+        json_object_object_add(o, "detail", json_object_new_string(f->detail));
+        json_object_object_add(o, "at", json_object_new_string(at));
+        json_object_array_add(arr, o);
+        now[f->refused - 1]++;
+    }
+    free(list);
+    pthread_mutex_lock(&reg->lock);
+    json_object *old = reg->refused;
+    reg->refused = arr;
+    memcpy(reg->refused_now, now, sizeof now);
+    pthread_mutex_unlock(&reg->lock);
+    json_object_put(old);
+}
+
 int sv_registry_scan(sv_registry *reg, int force)
 {
     pthread_mutex_lock(&reg->scan_lock);
@@ -581,6 +671,7 @@ int sv_registry_scan(sv_registry *reg, int force)
         free(f->path);
         reg->files[i] = reg->files[--reg->n_files];
     }
+    refused_rebuild(reg);
     pthread_mutex_lock(&reg->lock);
     int count = (int)reg->n_graphs;
     pthread_mutex_unlock(&reg->lock);
@@ -675,10 +766,24 @@ json_object *sv_registry_list(sv_registry *reg)
         }
     }
     free(sorted);
+    json_object *refused = NULL;
+    if (!reg->refused || json_object_deep_copy(reg->refused, &refused, NULL) != 0)
+        refused = json_object_new_array();
     pthread_mutex_unlock(&reg->lock);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "graphs", arr);
+    json_object_object_add(o, "refused", refused);
     return o;
+}
+
+void sv_registry_counts_get(sv_registry *reg, sv_registry_counts *out)
+{
+    out->loads = atomic_load_explicit(&reg->n_loads, memory_order_relaxed);
+    for (int i = 0; i < SV_REFUSAL_COUNT; i++)
+        out->refusals[i] = atomic_load_explicit(&reg->n_refusals[i], memory_order_relaxed);
+    pthread_mutex_lock(&reg->lock);
+    memcpy(out->refused_now, reg->refused_now, sizeof out->refused_now);
+    pthread_mutex_unlock(&reg->lock);
 }
 
 void sv_registry_free(sv_registry *reg)
@@ -698,6 +803,7 @@ void sv_registry_free(sv_registry *reg)
     for (size_t i = 0; i < reg->n_files; i++)
         free(reg->files[i].path);
     free(reg->files);
+    json_object_put(reg->refused);
     pthread_mutex_destroy(&reg->lock);
     pthread_mutex_destroy(&reg->scan_lock);
     pthread_mutex_destroy(&reg->stop_lock);

@@ -63,8 +63,36 @@ void sv_graph_ent_unref(sv_graph_ent *e);
 /* A node of the version by name, or NULL. */
 const sv_node *sv_graph_ent_node(const sv_graph_ent *e, const char *name);
 
-/* {"graphs":[...]} sorted by name (new reference). */
+/* {"graphs":[...], "refused":[{"file","reason","detail","at"}]}: graphs by
+ * name, then the files of PLUGIN_DIR whose last load attempt was refused,
+ * by file name (new reference). */
 json_object *sv_registry_list(sv_registry *reg);
+
+/* Why a file was refused: the "reason" of GET /v1/graphs "refused" and the
+ * label of /metrics sofiia_plugin_refusals_total (docs/plugin-authoring.md). */
+typedef enum sv_refusal {
+    SV_REFUSAL_COPY_FAILED = 0,    /* cannot read it or write its private copy */
+    SV_REFUSAL_BAD_MODE,           /* writable by others (sv_registry_check_mode) */
+    SV_REFUSAL_NOT_ELF,            /* empty, or no ELF header */
+    SV_REFUSAL_DLOPEN_FAILED,      /* dlopen() refused it (missing symbol, wrong arch...) */
+    SV_REFUSAL_NO_DESCRIPTOR,      /* no sofiia_graph symbol */
+    SV_REFUSAL_ABI_MISMATCH,       /* built for an SDK ABI this daemon does not run */
+    SV_REFUSAL_INVALID_DESCRIPTOR, /* names, nodes, schema or settings table wrong */
+    SV_REFUSAL_BAD_SETTING,        /* the operator's value of one of its settings */
+    SV_REFUSAL_INIT_FAILED,        /* its init() returned non-zero */
+    SV_REFUSAL_DUPLICATE_NAME,     /* another file provides the same graph name */
+    SV_REFUSAL_COUNT
+} sv_refusal;
+const char *sv_refusal_name(sv_refusal r);
+
+/* For /metrics: files loaded and refusals (by sv_refusal) since start, and
+ * files refused now (still in PLUGIN_DIR). */
+typedef struct sv_registry_counts {
+    uint64_t loads;
+    uint64_t refusals[SV_REFUSAL_COUNT];
+    size_t refused_now[SV_REFUSAL_COUNT];
+} sv_registry_counts;
+void sv_registry_counts_get(sv_registry *reg, sv_registry_counts *out);
 
 /*
  * Load one file as the registry would, without registering it: for tests and

@@ -1,7 +1,30 @@
 /* store.c - what every store backend shares. */
 #include "store.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
+
+/* Process-wide, as there is one store per daemon. */
+static atomic_uint_fast64_t g_errors[SV_STORE_ERR_KINDS];
+
+void sv_store_error_count(sv_store_err_kind kind)
+{
+    if ((unsigned)kind < SV_STORE_ERR_KINDS)
+        atomic_fetch_add_explicit(&g_errors[kind], 1, memory_order_relaxed);
+}
+
+uint64_t sv_store_errors(sv_store_err_kind kind)
+{
+    return (unsigned)kind < SV_STORE_ERR_KINDS
+               ? atomic_load_explicit(&g_errors[kind], memory_order_relaxed)
+               : 0;
+}
+
+const char *sv_store_error_name(sv_store_err_kind kind)
+{
+    static const char *const names[] = {"unavailable", "error_reply", "full"};
+    return (unsigned)kind < SV_STORE_ERR_KINDS ? names[kind] : "?";
+}
 
 void sv_strvec_free(sv_strvec *sv)
 {

@@ -172,6 +172,20 @@ int sv_store_step(sv_store *st, const char *run_id, const char *const *events, s
 int sv_store_step_post(sv_store *st, const char *run_id, const char *const *events, size_t n_events,
                        size_t cap, const char *json, const char *summary, uint64_t epoch);
 
+/* Store calls that failed, by kind, since start (/metrics
+ * sofiia_store_errors_total): the store could not be reached or the
+ * connection broke; it answered an error; it is full (Redis maxmemory). */
+typedef enum sv_store_err_kind {
+    SV_STORE_ERR_UNAVAILABLE = 0,
+    SV_STORE_ERR_REPLY,
+    SV_STORE_ERR_FULL,
+    SV_STORE_ERR_KINDS
+} sv_store_err_kind;
+void sv_store_error_count(sv_store_err_kind kind);
+uint64_t sv_store_errors(sv_store_err_kind kind);
+/* "unavailable", "error_reply", "full". */
+const char *sv_store_error_name(sv_store_err_kind kind);
+
 /* The embedded backend; `ttl_sec` > 0. */
 int sv_store_mem_new(int64_t ttl_sec, sv_store **out);
 /* The same with the clock that expiry reads (milliseconds, any epoch) injected,

@@ -242,6 +242,7 @@ static void flush_batch(struct sv_redis *rs, struct sv_redis_req *batch)
             redisReply *x = NULL;
             if (!c || c->err || redisGetReply(c, (void **)&x) != REDIS_OK || !x) {
                 r->rc = -EIO;
+                sv_store_error_count(SV_STORE_ERR_UNAVAILABLE);
                 break;
             }
             if (x->type == REDIS_REPLY_ERROR && r->rc == 0) {
@@ -249,8 +250,10 @@ static void flush_batch(struct sv_redis *rs, struct sv_redis_req *batch)
                  * to handle (it sends the script itself): not worth a line.
                  * A full server (maxmemory) is said as such. */
                 int oom = strncmp(x->str, "OOM", 3) == 0 || strstr(x->str, "OOM command") != NULL;
-                if (strncmp(x->str, "NOSCRIPT", 8) != 0)
+                if (strncmp(x->str, "NOSCRIPT", 8) != 0) {
                     sv_log_limited(rs, x->str);
+                    sv_store_error_count(oom ? SV_STORE_ERR_FULL : SV_STORE_ERR_REPLY);
+                }
                 r->rc = oom ? -ENOSPC : -EIO;
             }
             if (r->replies)

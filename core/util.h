@@ -11,6 +11,8 @@ int64_t sv_now_us(void);
 int64_t sv_now_ms(void);
 /* Monotonic clock in milliseconds (for deadlines and durations). */
 int64_t sv_mono_ms(void);
+/* The same in microseconds (node and tool call durations for /metrics). */
+int64_t sv_mono_us(void);
 
 /* A condition variable whose timed waits run on the monotonic clock, so
  * wall-clock jumps neither fire nor stall them.  0 or -errno. */
