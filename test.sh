@@ -11,7 +11,8 @@ top=$PWD
 mode=${1:-all}
 
 # systemd: systemd-analyze for the unit; python3-yaml: the compose file;
-# groff-base: the manual pages (tests/deploy); chromium, nodejs, npm: the run
+# groff-base: the manual pages (tests/deploy); prometheus: promtool, which
+# checks a real /metrics scrape (tests/integration/test_metrics); chromium, nodejs, npm: the run
 # console's test in a browser (tests/browser); clang, libclang-rt-dev: the
 # fuzzers (libFuzzer)
 # Node.js and npm from Debian unless a Node.js with npm is there already:
@@ -20,7 +21,7 @@ node_pkgs=()
 command -v node >/dev/null 2>&1 || node_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || node_pkgs+=(npm)
 etc/install-deps.sh valgrind clang-format redis-server systemd python3-yaml groff-base \
-    chromium "${node_pkgs[@]}" clang libclang-rt-dev
+    prometheus chromium "${node_pkgs[@]}" clang libclang-rt-dev
 [ -x configure ] && [ configure -nt configure.ac ] || autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 
 jobs=$(nproc)
@@ -88,14 +89,14 @@ skipped build
 # DESTDIR=…` installs it through systemd-analyze verify, and the etc/,
 # container and manual-page checks again with every skip a failure (their
 # tools were installed above).
-step "deploy: systemd-analyze verify on a DESTDIR install; etc/, Dockerfile, compose, man pages"
+step "deploy: systemd-analyze verify on a DESTDIR install; etc/, Dockerfile, compose, man pages; promtool on /metrics"
 tests/deploy/verify_unit.sh build
-SV_TEST_STRICT=1 check build TESTS="tests/deploy/test_etc.sh tests/deploy/test_container.sh tests/deploy/test_docs.sh"
+SV_TEST_STRICT=1 check build TESTS="tests/deploy/test_etc.sh tests/deploy/test_container.sh tests/deploy/test_docs.sh tests/integration/test_metrics"
 
 # The engine's integration tests once more with the daemon on Redis (each
 # daemon gets a redis-server of its own, see tests/harness/harness.h).
 step "make check: the integration tests again, on Redis"
-on_redis="tests/integration/test_api tests/integration/test_engine tests/integration/test_plugins tests/integration/test_release_check tests/integration/test_incident_triage tests/integration/test_longpoll tests/integration/test_cli tests/integration/test_durable tests/integration/test_engine_v2 tests/integration/test_sse tests/integration/test_limits"
+on_redis="tests/integration/test_api tests/integration/test_engine tests/integration/test_plugins tests/integration/test_release_check tests/integration/test_incident_triage tests/integration/test_longpoll tests/integration/test_cli tests/integration/test_durable tests/integration/test_engine_v2 tests/integration/test_sse tests/integration/test_limits tests/integration/test_metrics"
 SV_TEST_STORE=redis check build TESTS="$on_redis"
 # shellcheck disable=SC2046
 tally build $(for t in $on_redis; do echo "build/$t.log"; done)
