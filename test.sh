@@ -13,8 +13,8 @@ mode=${1:-all}
 # systemd: systemd-analyze for the unit; python3-yaml: the compose file;
 # groff-base: the manual pages (tests/deploy); prometheus: promtool, which
 # checks a real /metrics scrape (tests/integration/test_metrics); chromium, nodejs, npm: the run
-# console's test in a browser (tests/browser); clang, libclang-rt-dev: the
-# fuzzers (libFuzzer)
+# console's test in a browser (tests/browser) and the OpenAPI lint and response
+# test (tests/openapi); clang, libclang-rt-dev: the fuzzers (libFuzzer)
 # Node.js and npm from Debian unless a Node.js with npm is there already:
 # NodeSource's nodejs package bundles npm, and Debian's npm conflicts with it.
 node_pkgs=()
@@ -118,6 +118,29 @@ passed=$((passed + ${bp:-0}))
 failed=$((failed + ${bf:-0}))
 echo "browser: ${bp:-0} passed, ${bf:-0} failed (screenshots in build/ui-screenshots)"
 [ "$browser_rc" -eq 0 ] || { tail -n 80 build/browser.log; exit 1; }
+
+# docs/openapi.yaml: linted by Redocly CLI with the recommended-strict ruleset
+# (every warning an error; tests/openapi/redocly.yaml), then the daemon's
+# answers, on the embedded store and on Redis, checked against its schemas
+# with Ajv (npm ci from the committed lock file).
+step "openapi: redocly lint of docs/openapi.yaml; the daemon's answers against its schemas"
+export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
+(cd tests/openapi && npm ci --no-audit --no-fund >/dev/null)
+if ! (cd tests/openapi && npx --no-install redocly lint --config redocly.yaml --format=stylish \
+    ../../docs/openapi.yaml) >build/openapi-lint.log 2>&1; then
+    cat build/openapi-lint.log; exit 1
+fi
+if SV_BUILDDIR="$top/build" node --test tests/openapi/responses.test.mjs >build/openapi.log 2>&1; then
+    openapi_rc=0
+else
+    openapi_rc=1
+fi
+op=$(sed -n 's/^# pass //p' build/openapi.log | tail -n1)
+of=$(sed -n 's/^# fail //p' build/openapi.log | tail -n1)
+passed=$((passed + ${op:-0}))
+failed=$((failed + ${of:-0}))
+echo "openapi: lint clean; responses: ${op:-0} passed, ${of:-0} failed"
+[ "$openapi_rc" -eq 0 ] || { tail -n 80 build/openapi.log; exit 1; }
 
 if [ "$mode" = quick ]; then
     echo "$passed passed, $failed failed, $skips skipped"
