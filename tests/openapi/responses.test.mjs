@@ -291,6 +291,9 @@ async function startDaemon(name, extraEnv) {
   return d;
 }
 
+// METRICS_LISTEN (issue 11): a second listener with /metrics and /healthz only, no key.
+const HAS_METRICS_LISTEN = spawnSync(join(BUILD, 'sofiia-supervisor'), ['--help'], { encoding: 'utf8' }).stdout?.includes('METRICS_LISTEN');
+
 const so = (g, dir = join('plugins', g)) => join(BUILD, dir, '.libs', `${g}.so`);
 const HELLO = so('hello_graph', join('tests', 'plugins'));
 
@@ -344,6 +347,7 @@ for (const store of stores) {
     if (existsSync(HELLO)) graphs.push(['hello_graph', HELLO]);
     const plugins = pluginDir(`plugins-${store}`, graphs);
     writeFileSync(join(plugins, 'broken.so'), 'not a shared object\n');
+    if (store === 'memory' && HAS_METRICS_LISTEN) env.METRICS_LISTEN = '127.0.0.1:0';
     const d = await startDaemon(store, { ...env, PLUGIN_DIR: plugins });
     const B = d.base;
     const req = (method, path, o) => call(B, method, path, o);
@@ -368,6 +372,26 @@ for (const store of stores) {
       await ok('GET', '/v1/nope', {}, { status: 404 });
       await ok('GET', '/v1/nope', { key: null }, { status: 401 });
       await ok('GET', '/v1/runs/', {}, { status: 404 });
+      if (store !== 'memory') return;
+      if (!HAS_METRICS_LISTEN) {
+        missingFeatures.add('METRICS_LISTEN');
+        return;
+      }
+      const mport = await until('the metrics listener', () => {
+        const m = d.logText.match(/"msg":"metrics listening[^"]*".*?"port":(\d+)/);
+        return m && Number(m[1]);
+      });
+      const M = `http://127.0.0.1:${mport}`;
+      const mm = await call(M, 'GET', '/metrics', { key: null });
+      check('GET', '/metrics', mm, { status: 200 });
+      check('GET', '/healthz', await call(M, 'GET', '/healthz', { key: null }), { status: 200 });
+      check('POST', '/metrics', await call(M, 'POST', '/metrics', { key: null }), { status: 405 });
+      // Everything else there is 404 with the common error body.
+      const other = await call(M, 'GET', '/v1/graphs', { key: null });
+      assert.equal(other.status, 404);
+      const errv = validatorAt('/components/schemas/Error');
+      assert.ok(errv(JSON.parse(other.text)), `${other.text}: ${schemaErrors(errv)}`);
+      assert.equal(JSON.parse(other.text).error.code, 'not_found');
     });
 
     let graphList;
@@ -383,12 +407,21 @@ for (const store of stores) {
 
     const runs = {};
     await t.test('starting runs: each graph, and every refusal', async () => {
-      const rc = await ok('POST', '/v1/graphs/release_check/runs',
-        { body: { ...WS, input: { service_name: 'router', poll_interval_ms: 0 } } }, { status: 202 });
+      // The first joins the caller's trace; the second's traceparent is not
+      // one, which is ignored (a trace of its own), never an error.
+      const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const rc = await ok('POST', '/v1/graphs/release_check/runs', {
+        body: { ...WS, input: { service_name: 'router', poll_interval_ms: 0 } },
+        headers: { traceparent: `00-${TRACE}-00f067aa0ba902b7-01` },
+      }, { status: 202 });
       runs.pass = rc.run_id;
-      const it = await ok('POST', '/v1/graphs/incident_triage/runs',
-        { body: { ...WS, input: { service: 'router', symptom: 'DB pool exhausted after deploy' } } }, { status: 202 });
+      if ('trace_id' in rc) assert.equal(rc.trace_id, TRACE);
+      const it = await ok('POST', '/v1/graphs/incident_triage/runs', {
+        body: { ...WS, input: { service: 'router', symptom: 'DB pool exhausted after deploy' } },
+        headers: { traceparent: 'not-a-traceparent' },
+      }, { status: 202 });
       runs.triage = it.run_id;
+      if ('trace_id' in it) assert.notEqual(it.trace_id, TRACE);
       for (const id of [runs.pass, runs.triage])
         await until(`${id} to end`, async () => ['succeeded', 'failed'].includes((await ok('GET', `/v1/runs/${id}?wait=10`, {}, { status: 200 })).status));
       if (graphList.graphs.some((g) => g.name === 'hello')) {
