@@ -630,6 +630,23 @@ for (const store of stores) {
     });
 
     if (store === 'redis') {
+      await t.test('the store full: 503 store_full', async (tt) => {
+        const cli = spawnSync('sh', ['-c', 'command -v redis-cli'], { encoding: 'utf8' }).stdout.trim();
+        if (!cli) return tt.skip('redis-cli is not installed');
+        const redisCli = (...a) => {
+          const r = spawnSync(cli, ['-s', env.REDIS_URL.slice('unix://'.length), ...a], { encoding: 'utf8' });
+          assert.equal(r.status, 0, r.stderr);
+        };
+        redisCli('config', 'set', 'maxmemory-policy', 'noeviction');
+        redisCli('config', 'set', 'maxmemory', '1');
+        try {
+          await ok('GET', '/readyz', {}, { status: 503, code: 'store_full' });
+          await ok('POST', '/v1/graphs/release_check/runs', { body: { ...WS, input: {} } }, { status: 503, code: 'store_full' });
+        } finally {
+          redisCli('config', 'set', 'maxmemory', '0');
+        }
+        await ok('GET', '/readyz', {}, { status: 200 });
+      });
       await t.test('the store gone: 503 store_unavailable', async () => {
         await stop(redis);
         const SSE = { Accept: 'text/event-stream' };
