@@ -7,6 +7,7 @@
 #include "crash.h"
 #include "auth.h"
 #include "json_strict.h"
+#include "json_text.h"
 #include "log.h"
 #include "metrics.h"
 #include "run.h"
@@ -227,6 +228,8 @@ static int replay(sv_api *api, const char *claim, const char *fingerprint, const
     json_object_object_add(o, "run_id", json_object_new_string(run_id));
     json_object_object_add(o, "status", json_object_get(json_object_object_get(view, "status")));
     json_object_object_add(o, "result", json_object_get(json_object_object_get(view, "result")));
+    json_object_object_add(o, "trace_id",
+                           json_object_get(json_object_object_get(view, "trace_id")));
     json_object_put(view);
     reply(resp, 202, o);
     snprintf(resp->extra_name, sizeof resp->extra_name, "Idempotent-Replayed");
@@ -366,6 +369,8 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
         sv_resp_error(resp, 500, "internal", "cannot create the run", NULL);
         goto out;
     }
+    /* The caller's W3C trace, when it sent a valid one (never an error). */
+    sv_run_join_trace(r, sv_req_header(req, "traceparent"));
     if (idem[0]) {
         char value[SV_RUN_ID_LEN + sizeof fingerprint];
         char *existing = NULL;
@@ -419,6 +424,7 @@ static void post_run(sv_api *api, const sv_req *req, const char *name, sv_resp *
     json_object_object_add(o, "run_id", json_object_new_string(r->id));
     json_object_object_add(o, "status", json_object_new_string("queued"));
     json_object_object_add(o, "result", NULL);
+    json_object_object_add(o, "trace_id", json_object_new_string(r->trace_id));
     reply(resp, 202, o);
 out:
     if (admitted) /* submitted (counted live from now) or refused */
@@ -572,10 +578,19 @@ static void cancel_elsewhere(sv_api *api, const char *id, const char *key_id)
 }
 
 /* Who cancelled what: the key's id, never the key. */
-static void log_cancel(const char *id, const char *key_id, const char *status)
+static void log_cancel(sv_api *api, const char *id, const char *key_id, const char *status)
 {
     json_object *f = json_object_new_object();
     json_object_object_add(f, "run_id", json_object_new_string(id));
+    /* The run's trace, from its record: a cancel is rare enough for a read. */
+    char *text = NULL, trace[SV_TRACE_ID_LEN] = "";
+    if (api->store->ops->run_get(api->store, id, &text) == 0 &&
+        (sv_json_text_str(text, strlen(text), "trace_id", trace, sizeof trace) < 0 ||
+         !sv_trace_id_valid(trace)))
+        sv_trace_id_derive(id, trace);
+    free(text);
+    if (trace[0])
+        json_object_object_add(f, "trace_id", json_object_new_string(trace));
     if (key_id)
         json_object_object_add(f, "key_id", json_object_new_string(key_id));
     json_object_object_add(f, "status", json_object_new_string(status));
@@ -625,10 +640,10 @@ answer:
         store_down(resp, rc);
     } else if (sv_run_fsm_cancel_answer(st) == SV_CANCEL_DONE) {
         cancel_reply(resp, id, 200, "cancelled");
-        log_cancel(id, key_id, "cancelled");
+        log_cancel(api, id, key_id, "cancelled");
     } else if (sv_run_fsm_cancel_answer(st) == SV_CANCEL_STOPPING) {
         cancel_reply(resp, id, 202, "cancelling");
-        log_cancel(id, key_id, "cancelling");
+        log_cancel(api, id, key_id, "cancelling");
     } else {
         char msg[160];
         snprintf(msg, sizeof msg, "the run has already %s; nothing to cancel",
@@ -724,6 +739,27 @@ static void list_runs(sv_api *api, const sv_req *req, sv_resp *resp)
     json_object *o = json_object_new_object();
     json_object_object_add(o, "runs", arr);
     reply(resp, 200, o);
+}
+
+void sv_api_handle_metrics(void *app, const sv_req *req, sv_resp *resp)
+{
+    const char *m = req->method, *p = req->path;
+    int get = strcmp(m, "GET") == 0;
+    if (strcmp(p, "/healthz") == 0) {
+        if (!get)
+            return method_not_allowed(resp, "GET");
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "status", json_object_new_string("ok"));
+        return reply(resp, 200, o);
+    }
+    if (strcmp(p, "/metrics") == 0)
+        return get ? get_metrics(app, resp) : method_not_allowed(resp, "GET");
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "no such endpoint: %.8s %.100s (METRICS_LISTEN serves only GET /metrics and "
+             "/healthz)",
+             m, p);
+    sv_resp_error(resp, 404, "not_found", msg, NULL);
 }
 
 /* "/v1/runs/{id}" -> id; "/v1/runs/{id}/cancel" -> id and the tail. */

@@ -31,6 +31,9 @@ typedef struct sv_api {
 
 /* The sv_http_handler: app is an sv_api. */
 void sv_api_handle(void *app, const sv_req *req, sv_resp *resp);
+/* The handler of the METRICS_LISTEN listener: GET /metrics and /healthz
+ * only (405 for other methods there), 404 for every other path. */
+void sv_api_handle_metrics(void *app, const sv_req *req, sv_resp *resp);
 
 /* Check a caller id (workspace_id, user_id, agent_id): 1-128 chars of
  * [A-Za-z0-9_.:-].  Exposed for tests. */

@@ -137,6 +137,11 @@ static void on_fatal(int sig)
         put_jstr(&line, tl_ctx.version);
         puts_(&line, ",\"node\":");
         put_jstr(&line, tl_ctx.node);
+        /* the run's trace, set by the executor around the step (log.h) */
+        if (sv_log_trace()[0]) {
+            puts_(&line, ",\"trace_id\":");
+            put_jstr(&line, sv_log_trace());
+        }
     } else {
         puts_(&line, ",\"where\":\"outside any node\"");
     }

@@ -178,6 +178,8 @@ static void log_run_end(const sv_run *r)
 {
     json_object *f = json_object_new_object();
     json_object_object_add(f, "run_id", json_object_new_string(r->id));
+    /* named here: a cancel ends a queued run on the HTTP thread */
+    json_object_object_add(f, "trace_id", json_object_new_string(r->trace_id));
     json_object_object_add(f, "graph", json_object_new_string(r->graph->desc->name));
     json_object_object_add(f, "status", json_object_new_string(sv_run_status_name(r->status)));
     json_object_object_add(f, "duration_ms",
@@ -193,7 +195,9 @@ static void final_write(sv_exec *ex, sv_run *r);
 static void final_task(sv_pool_task *t)
 {
     sv_run *r = (sv_run *)((char *)t - offsetof(sv_run, task));
+    sv_log_set_trace(r->trace_id);
     final_write(r->exec, r);
+    sv_log_set_trace(NULL);
     sv_run_unref(r);
 }
 
@@ -368,6 +372,8 @@ static void step_run(sv_exec *ex, sv_run *r)
         goto out;
     }
     r->where = SV_WHERE_WORKER;
+    /* Every line this thread writes for the run names its trace (log.h). */
+    sv_log_set_trace(r->trace_id);
     if (r->status == SV_RUN_QUEUED) {
         sv_run_move(r, SV_RI_START);
         started = 1;
@@ -380,6 +386,11 @@ static void step_run(sv_exec *ex, sv_run *r)
         json_object_object_add(d, "graph", json_object_new_string(g->name));
         json_object_object_add(d, "graph_version", json_object_new_string(g->version));
         sv_run_event(r, "run_start", NULL, d);
+        json_object *f = json_object_new_object();
+        json_object_object_add(f, "run_id", json_object_new_string(r->id));
+        json_object_object_add(f, "graph", json_object_new_string(g->name));
+        json_object_object_add(f, "graph_version", json_object_new_string(g->version));
+        sv_log(SV_LEVEL_INFO, "run started", f);
     }
     if (stop == SV_STOP_NONE && ex->node_id[0]) {
         /* A cancel that reached another instance is in the store: the save
@@ -479,9 +490,11 @@ static void step_run(sv_exec *ex, sv_run *r)
             park(ex, r, step.delay_ms);
         else
             enqueue(ex, r);
+        sv_log_set_trace(NULL);
         return; /* the reference went with the run */
     }
 out:
+    sv_log_set_trace(NULL);
     sv_run_unref(r);
 }
 

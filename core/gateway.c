@@ -9,6 +9,7 @@
 #include "pool.h"
 #include "log.h"
 #include "metrics_hist.h"
+#include "trace.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -483,6 +484,9 @@ static void report(const sv_gw_call *c, int attempt, const struct verdict *v,
     json_object_object_add(f, "tool", str_or_null(c->tool));
     json_object_object_add(f, "action", str_or_null(c->action));
     json_object_object_add(f, "call_id", str_or_null(c->call_id));
+    if (c->trace_id)
+        json_object_object_add(f, "trace_id", json_object_new_string(c->trace_id));
+    json_object_object_add(f, "span_id", str_or_null(c->span_id));
     json_object_object_add(f, "attempt", json_object_new_int(attempt));
     json_object_object_add(f, "status", json_object_new_string(a.status));
     json_object_object_add(f, "http_status", json_object_new_int(a.http_status));
@@ -576,7 +580,15 @@ int sv_gateway_call(sv_gateway *gw, const sv_gw_call *call, json_object **data, 
         err_set(err, "unavailable", "out of memory building the tool call");
         return SV_ENOMEM;
     }
-    rc = sv_gw_http_headers(&x, gw->auth, call->call_id);
+    /* One span per logical call: its retries are the same call (the same
+     * X-Request-Id), so the router sees them as one span of the run. */
+    char tp[SV_TRACEPARENT_LEN + 8];
+    int with_tp = call->trace_id && call->span_id && sv_trace_id_valid(call->trace_id) &&
+                  strlen(call->span_id) == 16;
+    if (with_tp)
+        snprintf(tp, sizeof tp, "00-%s-%s-%02x", call->trace_id, call->span_id,
+                 call->trace_flags & 0xffu);
+    rc = sv_gw_http_headers(&x, gw->auth, call->call_id, with_tp ? tp : NULL);
     if (rc < 0) {
         err_set(err, "unavailable", "out of memory building the tool call");
         rc = SV_ENOMEM;

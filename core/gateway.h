@@ -43,7 +43,12 @@ typedef struct sv_gw_call {
     json_object *params; /* NULL = {} */
     const char *workspace_id, *user_id, *agent_id;
     const char *run_id, *graph, *node;
-    const char *call_id;      /* "gr_…:node:N", the same for every attempt */
+    const char *call_id; /* "gr_…:node:N", the same for every attempt */
+    /* W3C Trace Context: the run's trace id and this call's span id (hex,
+     * trace.h), sent as `traceparent: 00-<trace>-<span>-<flags>` on every
+     * attempt; NULL = no header. */
+    const char *trace_id, *span_id;
+    unsigned trace_flags;
     int64_t deadline_mono_ms; /* 0 = none; no attempt or backoff goes past it */
     atomic_int *cancel;       /* NULL or a flag: non-zero aborts the call in flight */
     void (*on_attempt)(void *arg, const sv_gw_attempt *a); /* may be NULL */

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -116,7 +117,8 @@ static struct sv_gw_tls *tls_get(void)
     return tl;
 }
 
-int sv_gw_http_headers(struct sv_gw_xfer *x, const char *auth, const char *call_id)
+int sv_gw_http_headers(struct sv_gw_xfer *x, const char *auth, const char *call_id,
+                       const char *traceparent)
 {
     int rc = -ENOMEM;
     char *rid = NULL;
@@ -140,6 +142,13 @@ int sv_gw_http_headers(struct sv_gw_xfer *x, const char *auth, const char *call_
             goto out;
         }
         if (!(n = curl_slist_append(h, rid)))
+            goto out;
+        h = n;
+    }
+    if (traceparent) {
+        char tp[128];
+        snprintf(tp, sizeof tp, "traceparent: %s", traceparent);
+        if (!(n = curl_slist_append(h, tp)))
             goto out;
         h = n;
     }

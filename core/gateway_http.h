@@ -41,8 +41,10 @@ struct sv_gw_xfer {
 int sv_gw_http_global_init(void);
 /* Free the calling thread's handles. */
 void sv_gw_http_thread_cleanup(void);
-/* Build the request headers of a call (auth may be NULL); 0 or -ENOMEM. */
-int sv_gw_http_headers(struct sv_gw_xfer *x, const char *auth, const char *call_id);
+/* Build the request headers of a call (auth, call_id and traceparent, the
+ * header's value, may be NULL); 0 or -ENOMEM. */
+int sv_gw_http_headers(struct sv_gw_xfer *x, const char *auth, const char *call_id,
+                       const char *traceparent);
 /* POST body to url; stop at end_ms (timeout), at deadline_ms (0 = none) or
  * when *cancel becomes non-zero.  The outcome is in x. */
 void sv_gw_http_perform(const char *url, const char *body, size_t len, int64_t end_ms,

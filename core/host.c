@@ -110,6 +110,10 @@ static int h_tool_call(sv_ctx *ctx, const char *tool, const char *action, json_o
     char call_id[256];
     uint32_t seq = ++r->call_seq[ctx->seq_slot];
     snprintf(call_id, sizeof call_id, "%s:%s:%u", r->id, ctx->node_name, seq);
+    /* A span of the run's trace for this call and its retries (trace.h);
+     * without one (no randomness) the call goes without a traceparent. */
+    char span[SV_SPAN_ID_LEN];
+    int spanned = sv_trace_span_new(span) == 0;
     attempt_arg aa = {.ctx = ctx, .tool = tool, .action = action, .call_id = call_id};
     sv_gw_call call = {
         .tool = tool,
@@ -122,6 +126,9 @@ static int h_tool_call(sv_ctx *ctx, const char *tool, const char *action, json_o
         .graph = r->graph->desc->name,
         .node = ctx->node_name,
         .call_id = call_id,
+        .trace_id = r->trace_id,
+        .span_id = spanned ? span : NULL,
+        .trace_flags = r->trace_flags,
         .deadline_mono_ms =
             ctx->cleanup ? sv_mono_ms() + g_env.cancel_grace_ms : r->deadline_mono_ms,
         .cancel = ctx->cleanup ? NULL : &r->cancel,
@@ -182,6 +189,7 @@ static void h_log(sv_ctx *ctx, int level, const char *message)
     json_object *f = json_object_new_object();
     if (ctx) {
         json_object_object_add(f, "run_id", json_object_new_string(ctx->run->id));
+        json_object_object_add(f, "trace_id", json_object_new_string(ctx->run->trace_id));
         json_object_object_add(f, "graph", json_object_new_string(ctx->run->graph->desc->name));
         json_object_object_add(f, "node", json_object_new_string(ctx->node_name));
     }

@@ -11,6 +11,17 @@
 
 static atomic_int g_level = SV_LEVEL_INFO;
 static const char *const g_names[] = {"debug", "info", "warn", "error"};
+static _Thread_local char tl_trace[33];
+
+void sv_log_set_trace(const char *trace_id)
+{
+    snprintf(tl_trace, sizeof tl_trace, "%s", trace_id ? trace_id : "");
+}
+
+const char *sv_log_trace(void)
+{
+    return tl_trace;
+}
 
 void sv_log_set_level(enum sv_level level)
 {
@@ -57,6 +68,8 @@ void sv_log(enum sv_level level, const char *msg, json_object *fields)
         }
     }
     json_object_put(fields);
+    if (tl_trace[0] && !json_object_object_get_ex(line, "trace_id", NULL))
+        json_object_object_add(line, "trace_id", json_object_new_string(tl_trace));
     size_t len = 0;
     const char *text = json_object_to_json_string_length(
         line, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);

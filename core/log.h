@@ -20,6 +20,16 @@ int sv_log_enabled(enum sv_level level);
  * payload or a key in fields: hashes and sizes only.
  */
 void sv_log(enum sv_level level, const char *msg, json_object *fields);
+/*
+ * The trace of the run this thread works on (NULL or "" = none): every
+ * line the thread writes until it is cleared carries it as "trace_id"
+ * (unless the line names one itself).  The executor sets it around a run's
+ * step, so the lines of the core, the gateway and a plugin's host->log
+ * made on the run's behalf all say which trace they belong to.
+ */
+void sv_log_set_trace(const char *trace_id);
+/* This thread's trace id, "" when none (readable in a signal handler). */
+const char *sv_log_trace(void);
 /* Convenience: a line with no fields, printf-style message. */
 void sv_logf(enum sv_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -40,10 +40,12 @@ struct sv_recover {
     atomic_int quiet; /* beat only */
 };
 
-static void log_resume(const char *run_id, const char *from, const char *graph, const char *node)
+static void log_resume(const char *run_id, const char *trace_id, const char *from,
+                       const char *graph, const char *node)
 {
     json_object *f = json_object_new_object();
     json_object_object_add(f, "run_id", json_object_new_string(run_id));
+    json_object_object_add(f, "trace_id", json_object_new_string(trace_id));
     json_object_object_add(f, "from_node_id", json_object_new_string(from));
     json_object_object_add(f, "graph", json_object_new_string(graph));
     json_object_object_add(f, "node", json_object_new_string(node));
@@ -132,7 +134,7 @@ static int resume(sv_recover *rv, const char *run_id, const char *from)
     json_object_object_add(d, "node_id", json_object_new_string(rv->node_id));
     json_object_object_add(d, "node", json_object_new_string(r->node->name));
     sv_run_event(r, "run_resumed", NULL, d);
-    log_resume(run_id, from, graph, r->node->name);
+    log_resume(run_id, r->trace_id, from, graph, r->node->name);
     sv_exec_resume(rv->cfg.exec, r);
     resumed = 1;
 out:

@@ -105,8 +105,11 @@ int sv_run_new(sv_store *st, sv_graph_ent *e, const char *workspace_id, const ch
     if (rc < 0)
         goto out;
     rc = sv_run_id_new(r->id);
+    if (rc == 0)
+        rc = sv_trace_id_new(r->trace_id);
     if (rc < 0)
         goto out;
+    r->trace_flags = SV_TRACE_FLAGS_NEW;
     snprintf(r->workspace_id, sizeof r->workspace_id, "%s", workspace_id);
     snprintf(r->user_id, sizeof r->user_id, "%s", user_id);
     snprintf(r->agent_id, sizeof r->agent_id, "%s", agent_id);
@@ -118,6 +121,28 @@ out:
     }
     *out = r;
     return rc;
+}
+
+int sv_run_join_trace(sv_run *r, const char *traceparent)
+{
+    char id[SV_TRACE_ID_LEN];
+    unsigned flags = 0;
+    /* An invalid header is the caller's mistake in a header it need not
+     * send: ignored, as the spec asks, and the run keeps its own trace. */
+    if (sv_traceparent_parse(traceparent, id, &flags) < 0)
+        return 0;
+    memcpy(r->trace_id, id, sizeof id);
+    r->trace_flags = flags;
+    return 1;
+}
+
+void sv_run_record_trace(json_object *record, char out[SV_TRACE_ID_LEN])
+{
+    const char *t = sv_run_record_str(record, "trace_id");
+    if (sv_trace_id_valid(t))
+        memcpy(out, t, SV_TRACE_ID_LEN);
+    else
+        sv_trace_id_derive(sv_run_record_str(record, "run_id"), out);
 }
 
 const char *sv_run_record_str(json_object *o, const char *key)
@@ -203,6 +228,15 @@ int sv_run_restore(sv_store *st, sv_graph_ent *e, json_object *record, sv_run **
         rec_ts(record, "created_at", &r->created_us) < 0 || r->created_us == 0 ||
         rec_ts(record, "started_at", &r->started_us) < 0)
         goto out;
+    /* A run stored before traces existed gets the id every instance
+     * derives for it, and the flags of a trace started here. */
+    sv_run_record_trace(record, r->trace_id);
+    json_object *fl = NULL;
+    int64_t flags =
+        json_object_object_get_ex(cp, "trace_flags", &fl) && json_object_is_type(fl, json_type_int)
+            ? json_object_get_int64(fl)
+            : -1;
+    r->trace_flags = flags >= 0 && flags <= 255 ? (unsigned)flags : SV_TRACE_FLAGS_NEW;
     for (uint32_t i = 0; i <= e->desc->n_nodes; i++)
         r->call_seq[i] = (uint32_t)json_object_get_int64(json_object_array_get_idx(seq, i));
     r->node = node;
@@ -287,6 +321,7 @@ json_object *sv_run_record(const sv_run *r)
     json_object_object_add(o, "workspace_id", json_object_new_string(r->workspace_id));
     json_object_object_add(o, "user_id", json_object_new_string(r->user_id));
     json_object_object_add(o, "agent_id", json_object_new_string(r->agent_id));
+    json_object_object_add(o, "trace_id", json_object_new_string(r->trace_id));
     json_object_object_add(o, "created_at", ts_or_null(r->created_us));
     json_object_object_add(o, "started_at", ts_or_null(r->started_us));
     json_object_object_add(o, "finished_at", ts_or_null(r->finished_us));
@@ -309,6 +344,8 @@ json_object *sv_run_record(const sv_run *r)
         for (uint32_t i = 0; i <= r->graph->desc->n_nodes; i++)
             json_object_array_add(seq, json_object_new_int64(r->call_seq[i]));
         json_object_object_add(cp, "call_seq", seq);
+        /* the caller's flags go on with the calls of whoever resumes it */
+        json_object_object_add(cp, "trace_flags", json_object_new_int((int)r->trace_flags));
         json_object_object_add(o, "checkpoint", cp);
     }
     return o;
@@ -613,7 +650,12 @@ int sv_run_view_text(sv_store *st, const char *run_id, char **out, char *workspa
     }
     while (rlen > 0 && text[rlen - 1] != '}')
         rlen--;
-    size_t need = rlen + 64;
+    /* A run stored before traces existed shows the id derived from its id. */
+    char trace[SV_TRACE_ID_LEN] = "";
+    size_t tb, te, tvb, tve;
+    if (sv_json_text_member(text, rlen, "trace_id", &tb, &te, &tvb, &tve) == -ENOENT)
+        sv_trace_id_derive(run_id, trace);
+    size_t need = rlen + 64 + (trace[0] ? 48 : 0);
     for (size_t i = 0; i < events.n; i++)
         need += strlen(events.v[i]) + 1;
     buf = malloc(need);
@@ -627,6 +669,9 @@ int sv_run_view_text(sv_store *st, const char *run_id, char **out, char *workspa
     size_t n = b + rlen - 1 - e;
     while (n > 0 && is_blank(buf[n - 1]))
         n--;
+    if (trace[0])
+        n += (size_t)snprintf(buf + n, need - n, "%s\"trace_id\":\"%s\"",
+                              buf[n - 1] == '{' ? "" : ",", trace);
     n += (size_t)snprintf(buf + n, need - n, "%s\"events\":[", buf[n - 1] == '{' ? "" : ",");
     for (size_t i = 0; i < events.n; i++) {
         size_t l = strlen(events.v[i]);
@@ -662,6 +707,11 @@ int sv_run_view(sv_store *st, const char *run_id, json_object **out)
         goto out;
     }
     json_object_object_del(view, "checkpoint");
+    if (!json_object_object_get_ex(view, "trace_id", NULL)) {
+        char trace[SV_TRACE_ID_LEN];
+        sv_trace_id_derive(run_id, trace);
+        json_object_object_add(view, "trace_id", json_object_new_string(trace));
+    }
     rc = st->ops->events_get(st, run_id, &events, &dropped);
     if (rc == -ENOENT) {
         rc = 0; /* a run with no events yet */

@@ -19,6 +19,7 @@
 #include "pool.h"
 #include "registry.h"
 #include "store.h"
+#include "trace.h"
 #include "util.h"
 
 typedef enum sv_run_status {
@@ -49,10 +50,12 @@ typedef struct sv_run {
     char workspace_id[SV_ID_MAX + 1];
     char user_id[SV_ID_MAX + 1];
     char agent_id[SV_ID_MAX + 1];
-    json_object *input;    /* validated, defaults filled */
-    json_object *input_cp; /* input as it goes in checkpoints: its text, made once */
-    json_object *state;    /* the graph's own, checkpointed after each node */
-    json_object *result;   /* NULL until set */
+    char trace_id[SV_TRACE_ID_LEN]; /* its W3C trace (trace.h) */
+    unsigned trace_flags;           /* the trace's flags, sent on with every call */
+    json_object *input;             /* validated, defaults filled */
+    json_object *input_cp;          /* input as it goes in checkpoints: its text, made once */
+    json_object *state;             /* the graph's own, checkpointed after each node */
+    json_object *result;            /* NULL until set */
     char err_code[64];
     char err_message[256];
     sv_run_status status;
@@ -113,6 +116,13 @@ int sv_run_new(sv_store *st, sv_graph_ent *e, const char *workspace_id, const ch
  */
 int sv_run_restore(sv_store *st, sv_graph_ent *e, json_object *record, sv_run **out, char *why,
                    size_t why_len);
+/* Join the trace of a caller's traceparent header value (NULL: none): 1
+ * when it was valid and the run now belongs to it, 0 when the run keeps the
+ * fresh trace sv_run_new gave it. */
+int sv_run_join_trace(sv_run *r, const char *traceparent);
+/* The trace id of a stored record: its "trace_id", or for a run stored
+ * before traces existed the one derived from its id (trace.h). */
+void sv_run_record_trace(json_object *record, char out[SV_TRACE_ID_LEN]);
 void sv_run_ref(sv_run *r);
 void sv_run_unref(sv_run *r);
 

@@ -38,6 +38,7 @@ static void say(const watched *x, const char *msg, enum sv_level level, int64_t 
 {
     json_object *f = json_object_new_object();
     json_object_object_add(f, "run_id", json_object_new_string(x->r->id));
+    json_object_object_add(f, "trace_id", json_object_new_string(x->r->trace_id));
     json_object_object_add(f, "graph", json_object_new_string(x->graph));
     json_object_object_add(f, "node", json_object_new_string(x->node));
     json_object_object_add(f, "stop", json_object_new_string(why_name(x->why)));

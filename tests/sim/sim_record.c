@@ -74,6 +74,8 @@ int sim_record_write(struct sim_record *r, const struct sim_record_entry *e)
     json_object_object_add(line, "authorization", sim_record_header(e->authorization));
     json_object_object_add(line, "x_request_id", sim_record_header(e->x_request_id));
     json_object_object_add(line, "content_type", sim_record_header(e->content_type));
+    json_object_object_add(line, "traceparent", sim_record_header(e->traceparent));
+    json_object_object_add(line, "tracestate", sim_record_header(e->tracestate));
     /* The body belongs to the caller's request; the line takes its own reference. */
     json_object_object_add(line, "body", json_object_get(e->body));
     json_object_object_add(line, "rule", json_object_new_int64(e->rule));

@@ -18,6 +18,7 @@ struct sim_record_entry {
     const char *authorization; /* header values; NULL = header absent */
     const char *x_request_id;
     const char *content_type;
+    const char *traceparent, *tracestate; /* W3C Trace Context headers */
     json_object *body; /* the parsed body or a stand-in (see sim_server.c); NULL = null */
     long rule;         /* index of the matching rule, -1 for none */
     unsigned int http_status;

@@ -301,6 +301,8 @@ static enum MHD_Result sim_server_answer(struct sim_server *s, struct MHD_Connec
     e.authorization =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     e.x_request_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    e.traceparent = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "traceparent");
+    e.tracestate = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "tracestate");
     e.content_type =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     e.body = sim_record_body(c, req, jerr);
