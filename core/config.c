@@ -65,6 +65,7 @@ int sv_config_defaults(sv_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->listen_host, sizeof cfg->listen_host, "0.0.0.0");
     cfg->listen_port = 8080;
+    cfg->metrics_port = -1;
     cfg->run_ttl_sec = 86400;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->worker_threads = cores > 0 ? (int)(cores > 256 ? 256 : cores) : 2;
@@ -136,20 +137,21 @@ static int parse_int(const char *key, const char *v, long long min, long long ma
     return 0;
 }
 
-static int parse_listen(sv_config *cfg, const char *v, char *err, size_t len)
+/* key=ADDRESS:PORT (IPv4, [IPv6] or localhost) into host and *port_out. */
+static int parse_addr(const char *key, const char *v, const char *example, char *host_out,
+                      size_t host_len, int *port_out, char *err, size_t len)
 {
     const char *colon = strrchr(v, ':');
     char host[256];
     if (!colon || colon == v || (size_t)(colon - v) >= sizeof host)
-        return fail(err, len, "SUPERVISOR_LISTEN=\"%s\": expected address:port, e.g. 0.0.0.0:8080",
-                    v);
+        return fail(err, len, "%s=\"%s\": expected address:port, e.g. %s", key, v, example);
     memcpy(host, v, (size_t)(colon - v));
     host[colon - v] = '\0';
     /* "[::1]:8080" -> "::1" */
     if (host[0] == '[') {
         size_t hl = strlen(host);
         if (hl < 3 || host[hl - 1] != ']')
-            return fail(err, len, "SUPERVISOR_LISTEN=\"%s\": unbalanced [ ] around the address", v);
+            return fail(err, len, "%s=\"%s\": unbalanced [ ] around the address", key, v);
         memmove(host, host + 1, hl - 2);
         host[hl - 2] = '\0';
     }
@@ -157,16 +159,35 @@ static int parse_listen(sv_config *cfg, const char *v, char *err, size_t len)
         snprintf(host, sizeof host, "127.0.0.1");
     unsigned char buf[16];
     if (inet_pton(AF_INET, host, buf) != 1 && inet_pton(AF_INET6, host, buf) != 1)
-        return fail(err, len,
-                    "SUPERVISOR_LISTEN=\"%s\": \"%s\" is not an IPv4/IPv6 address or localhost", v,
+        return fail(err, len, "%s=\"%s\": \"%s\" is not an IPv4/IPv6 address or localhost", key, v,
                     host);
     long long port;
     char perr[256];
     if (parse_int("port", colon + 1, 0, 65535, &port, perr, sizeof perr) < 0)
-        return fail(err, len, "SUPERVISOR_LISTEN=\"%s\": the port must be 0..65535", v);
-    snprintf(cfg->listen_host, sizeof cfg->listen_host, "%s", host);
-    cfg->listen_port = (int)port;
+        return fail(err, len, "%s=\"%s\": the port must be 0..65535", key, v);
+    snprintf(host_out, host_len, "%s", host);
+    *port_out = (int)port;
     return 0;
+}
+
+static int parse_listen(sv_config *cfg, const char *v, char *err, size_t len)
+{
+    return parse_addr("SUPERVISOR_LISTEN", v, "0.0.0.0:8080", cfg->listen_host,
+                      sizeof cfg->listen_host, &cfg->listen_port, err, len);
+}
+
+/* Empty: no metrics listener.  An address is required (no ":9100" meaning
+ * every interface): the listener is open without a key, so where it
+ * listens is said outright (docs/security.md). */
+static int parse_metrics_listen(sv_config *cfg, const char *v, char *err, size_t len)
+{
+    if (!*v) {
+        cfg->metrics_host[0] = '\0';
+        cfg->metrics_port = -1;
+        return 0;
+    }
+    return parse_addr("METRICS_LISTEN", v, "127.0.0.1:9100", cfg->metrics_host,
+                      sizeof cfg->metrics_host, &cfg->metrics_port, err, len);
 }
 
 static int parse_url(sv_config *cfg, const char *v, char *err, size_t len)
@@ -268,6 +289,8 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
     int rc = 0;
     if (strcmp(key, "SUPERVISOR_LISTEN") == 0)
         return parse_listen(cfg, v, err, len);
+    if (strcmp(key, "METRICS_LISTEN") == 0)
+        return parse_metrics_listen(cfg, v, err, len);
     if (strcmp(key, "SUPERVISOR_INTERNAL_KEY") == 0)
         return parse_internal_key(cfg, v, err, len);
     if (strcmp(key, "SUPERVISOR_API_KEY") == 0)
@@ -393,21 +416,37 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
     return rc;
 }
 
-static const char *const g_keys[] = {"SUPERVISOR_LISTEN",   "SUPERVISOR_INTERNAL_KEY",
-                                     "GATEWAY_BASE_URL",    "SUPERVISOR_API_KEY",
-                                     "REDIS_URL",           "RUN_TTL_SEC",
-                                     "PLUGIN_DIR",          "WORKER_THREADS",
-                                     "WORKER_THREADS_MAX",  "RUN_DEFAULT_TIMEOUT_SEC",
-                                     "MAX_NODES_PER_RUN",   "LOG_LEVEL",
-                                     "GATEWAY_TIMEOUT_SEC", "GATEWAY_MAX_ATTEMPTS",
-                                     "GATEWAY_BACKOFF_MS",  "MAX_BODY_BYTES",
-                                     "SHUTDOWN_GRACE_SEC",  "PLUGIN_SCAN_MS",
-                                     "PLUGIN_CACHE_DIR",    "CANCEL_GRACE_SEC",
-                                     "SUPERVISOR_NODE_ID",  "NODE_TTL_SEC",
-                                     "MAX_CONNECTIONS",     "CONNECTION_TIMEOUT_SEC",
-                                     "MAX_RUNS_ACTIVE",     "MAX_RESUMES",
-                                     "QUARANTINE_CRASHES",  "UI_DIR",
-                                     "SSE_HEARTBEAT_SEC",   NULL};
+static const char *const g_keys[] = {"SUPERVISOR_LISTEN",
+                                     "SUPERVISOR_INTERNAL_KEY",
+                                     "GATEWAY_BASE_URL",
+                                     "SUPERVISOR_API_KEY",
+                                     "REDIS_URL",
+                                     "RUN_TTL_SEC",
+                                     "PLUGIN_DIR",
+                                     "WORKER_THREADS",
+                                     "WORKER_THREADS_MAX",
+                                     "RUN_DEFAULT_TIMEOUT_SEC",
+                                     "MAX_NODES_PER_RUN",
+                                     "LOG_LEVEL",
+                                     "GATEWAY_TIMEOUT_SEC",
+                                     "GATEWAY_MAX_ATTEMPTS",
+                                     "GATEWAY_BACKOFF_MS",
+                                     "MAX_BODY_BYTES",
+                                     "SHUTDOWN_GRACE_SEC",
+                                     "PLUGIN_SCAN_MS",
+                                     "PLUGIN_CACHE_DIR",
+                                     "CANCEL_GRACE_SEC",
+                                     "SUPERVISOR_NODE_ID",
+                                     "NODE_TTL_SEC",
+                                     "MAX_CONNECTIONS",
+                                     "CONNECTION_TIMEOUT_SEC",
+                                     "MAX_RUNS_ACTIVE",
+                                     "MAX_RESUMES",
+                                     "QUARANTINE_CRASHES",
+                                     "UI_DIR",
+                                     "SSE_HEARTBEAT_SEC",
+                                     "METRICS_LISTEN",
+                                     NULL};
 
 const char *const *sv_config_keys(void)
 {

@@ -15,6 +15,10 @@
 typedef struct sv_config {
     char listen_host[256];
     int listen_port;
+    /* METRICS_LISTEN: a second listener with GET /metrics and /healthz
+     * only, open without a key; metrics_port -1 = none. */
+    char metrics_host[256];
+    int metrics_port;
     char *internal_key;     /* NULL = API open */
     char *gateway_base_url; /* no trailing slash */
     char *api_key;          /* to the router; NULL = none */

@@ -70,6 +70,10 @@ static const sv_setting g_settings[] = {
      "the run console's static files, served at /ui/ (docs/ui.md)"},
     {"SSE_HEARTBEAT_SEC", 0, NULL, "1..3600",
      "an idle event stream sends a comment line this often (keeps proxies from cutting it)"},
+    {"METRICS_LISTEN", 0, "unset (no metrics listener)",
+     "ADDRESS:PORT (IPv4, [IPv6] or localhost), or empty",
+     "a second listener with only GET /metrics and /healthz, open without a key: a private "
+     "interface only"},
 };
 
 static const sv_setting *setting(const char *key)
@@ -112,6 +116,15 @@ int sv_config_format(const sv_config *c, const char *key, int masked, char *buf,
         int v6 = strchr(c->listen_host, ':') != NULL;
         snprintf(buf, len, "%s%s%s:%d", v6 ? "[" : "", c->listen_host, v6 ? "]" : "",
                  c->listen_port);
+        return 0;
+    }
+    if (strcmp(key, "METRICS_LISTEN") == 0) {
+        int v6 = strchr(c->metrics_host, ':') != NULL;
+        if (c->metrics_port < 0)
+            snprintf(buf, len, "%s", "");
+        else
+            snprintf(buf, len, "%s%s%s:%d", v6 ? "[" : "", c->metrics_host, v6 ? "]" : "",
+                     c->metrics_port);
         return 0;
     }
     if (strcmp(key, "SUPERVISOR_INTERNAL_KEY") == 0) {

@@ -537,14 +537,15 @@ int sv_http_start(const sv_http_cfg *cfg, sv_http **out)
         flags |= MHD_USE_EPOLL;
     else if (MHD_is_feature_supported(MHD_FEATURE_POLL) == MHD_YES)
         flags |= MHD_USE_POLL;
-    unsigned conns = sv_nofile_raise(cfg->max_connections ? cfg->max_connections : 10000);
+    unsigned conns = cfg->max_connections ? cfg->max_connections : 10000;
     unsigned idle = cfg->idle_timeout_sec ? cfg->idle_timeout_sec : 60;
-    g_conn_limit = conns;
+    if (!cfg->side) /* the API's transport: the one /metrics counts */
+        g_conn_limit = conns = sv_nofile_raise(conns);
     h->d = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_logger, h, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_CONNECTION_TIMEOUT, idle,
-        MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, cfg->side ? NULL : on_connection, h,
+        MHD_OPTION_CONNECTION_TIMEOUT, idle, MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_END);
     if (!h->d) {
         rc = -EADDRINUSE;
         goto out;

@@ -73,6 +73,10 @@ typedef struct sv_http_cfg {
      * parked request is not idle: its client's hang-up ends it (watch.h). */
     unsigned max_connections;
     unsigned idle_timeout_sec;
+    /* A side listener (METRICS_LISTEN): not counted in the connections
+     * /metrics reports, and leaves RLIMIT_NOFILE alone; max_connections
+     * is its own limit. */
+    int side;
 } sv_http_cfg;
 
 int sv_http_start(const sv_http_cfg *cfg, sv_http **out);

@@ -116,6 +116,7 @@ typedef struct sv_daemon {
     sv_exec *exec;
     sv_pool *api_pool; /* with a store that waits: where API handlers run */
     sv_http *http;
+    sv_http *metrics_http; /* METRICS_LISTEN; NULL: none */
     sv_recover *recover;
     sv_watch *watch;
     char node_id[65];
@@ -170,6 +171,38 @@ static int open_store(sv_daemon *d)
         return rc;
     }
     return node_id(d);
+}
+
+/* METRICS_LISTEN: GET /metrics and /healthz, no key, no API (a scraper on
+ * a private interface; docs/security.md).  Handlers run on its own thread:
+ * rendering the metrics never waits on the store. */
+static int start_metrics(sv_daemon *d)
+{
+    const sv_config *cfg = &d->cfg;
+    char why[384];
+    if (cfg->metrics_port < 0)
+        return 0;
+    sv_http_cfg mcfg = {.host = cfg->metrics_host,
+                        .port = cfg->metrics_port,
+                        .max_body_bytes = 1024,
+                        .handler = sv_api_handle_metrics,
+                        .app = &d->api,
+                        .max_connections = 64,
+                        .idle_timeout_sec = 30,
+                        .side = 1};
+    int rc = sv_http_start(&mcfg, &d->metrics_http);
+    if (rc < 0) {
+        int v6 = strchr(cfg->metrics_host, ':') != NULL;
+        snprintf(why, sizeof why, "METRICS_LISTEN=%s%s%s:%d: cannot listen there (in use?)",
+                 v6 ? "[" : "", cfg->metrics_host, v6 ? "]" : "", cfg->metrics_port);
+        die_config(why);
+        return rc;
+    }
+    json_object *f = json_object_new_object();
+    json_object_object_add(f, "address", json_object_new_string(cfg->metrics_host));
+    json_object_object_add(f, "port", json_object_new_int(sv_http_port(d->metrics_http)));
+    sv_log(SV_LEVEL_INFO, "metrics listening (GET /metrics and /healthz, no key)", f);
+    return 0;
 }
 
 static int start(sv_daemon *d)
@@ -315,12 +348,14 @@ static int start(sv_daemon *d)
                            json_object_new_string(sv_plugin_cache_dir(d->cache)));
     sv_log(SV_LEVEL_INFO, "listening", f);
     sv_auth_log_startup(cfg->internal_key, cfg->listen_host);
-    return 0;
+    return start_metrics(d);
 }
 
 static void stop(sv_daemon *d)
 {
     atomic_store(&d->api.stopping, 1);
+    sv_http_stop(d->metrics_http); /* it reads what the rest frees */
+    d->metrics_http = NULL;
     sv_http_quiesce(d->http);
     /* Requests waiting on runs are answered now, with the view as it is. */
     sv_watch_wake_all(d->watch);
