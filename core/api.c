@@ -582,6 +582,9 @@ static void log_cancel(sv_api *api, const char *id, const char *key_id, const ch
 {
     json_object *f = json_object_new_object();
     json_object_object_add(f, "run_id", json_object_new_string(id));
+    if (key_id)
+        json_object_object_add(f, "key_id", json_object_new_string(key_id));
+    json_object_object_add(f, "status", json_object_new_string(status));
     /* The run's trace, from its record: a cancel is rare enough for a read. */
     char *text = NULL, trace[SV_TRACE_ID_LEN] = "";
     if (api->store->ops->run_get(api->store, id, &text) == 0 &&
@@ -591,9 +594,6 @@ static void log_cancel(sv_api *api, const char *id, const char *key_id, const ch
     free(text);
     if (trace[0])
         json_object_object_add(f, "trace_id", json_object_new_string(trace));
-    if (key_id)
-        json_object_object_add(f, "key_id", json_object_new_string(key_id));
-    json_object_object_add(f, "status", json_object_new_string(status));
     sv_log(SV_LEVEL_INFO, "cancel requested", f);
 }
 
