@@ -589,13 +589,19 @@ for (const store of stores) {
     });
 
     await t.test('keeping a run (retain)', async () => {
-      const probe = await req('POST', `/v1/runs/${runs.pass}/retain`, { body: { ttl_sec: 3600 } });
+      const WEEK = 604800; // longer than RUN_TTL_SEC (a day)
+      const probe = await req('POST', `/v1/runs/${runs.pass}/retain`, { body: { ttl_sec: WEEK } });
       if (probe.status === 404 && JSON.parse(probe.text).error.code === 'not_found') {
         missingFeatures.add('POST /v1/runs/{run_id}/retain');
         return;
       }
       const kept = check('POST', `/v1/runs/${runs.pass}/retain`, probe, { status: 200 });
-      assert.equal(kept.ttl_sec, 3600);
+      assert.ok(kept.ttl_sec > WEEK - 60 && kept.ttl_sec <= WEEK, JSON.stringify(kept));
+      // Never shortened: an hour leaves the week.
+      const again = await ok('POST', `/v1/runs/${runs.pass}/retain`, { body: { ttl_sec: 3600 } }, { status: 200 });
+      assert.equal(again.expires_at, kept.expires_at);
+      const view = await ok('GET', `/v1/runs/${runs.pass}`, {}, { status: 200 });
+      assert.equal(view.expires_at, kept.expires_at);
       await ok('POST', `/v1/runs/${runs.pass}/retain`, { body: {} }, { status: 400, code: 'invalid_request' });
       await ok('POST', `/v1/runs/${runs.pass}/retain`, { body: { ttl_sec: 0 } }, { status: 400 });
       await ok('POST', `/v1/runs/${runs.pass}/retain`, { body: { ttl_sec: 'x' } }, { status: 400 });
