@@ -22,6 +22,14 @@ void sv_strvec_free(sv_strvec *sv);
 
 typedef struct sv_store sv_store;
 
+/* Longest run id a listing position holds (run ids are 35 characters). */
+#define SV_RUN_POS_ID_MAX 64
+/* Where a run sits in listings: newest created first, ties by id. */
+typedef struct sv_run_pos {
+    int64_t created_us;
+    char id[SV_RUN_POS_ID_MAX + 1];
+} sv_run_pos;
+
 typedef struct sv_store_ops {
     const char *name; /* "memory", "redis" */
     /* Does it outlive the process?  Only then is a checkpoint after every
@@ -96,6 +104,28 @@ typedef struct sv_store_ops {
     /* The summaries of the live runs, newest created first, at most `max`;
      * expired runs are skipped, so `max` come back when there are. */
     int (*run_summaries)(sv_store *st, size_t max, sv_strvec *summaries);
+    /*
+     * A page of the listing: like run_summaries, but only runs older than
+     * the position `after` (NULL: from the newest), at most `max`, and the
+     * position of each summary returned in pos (malloc'd, pos[i] for
+     * summaries->v[i]; NULL when none), so the caller can go on from any of
+     * them.  Runs are ordered by created_us, ties by run id, both
+     * descending: a position is a key, not an offset, so runs created
+     * meanwhile (newer) shift nothing.
+     */
+    int (*run_summaries_after)(sv_store *st, const sv_run_pos *after, size_t max,
+                               sv_strvec *summaries, sv_run_pos **pos);
+    /*
+     * Keep a run at least ttl_sec more: its expiry becomes the later of what
+     * it was and now + ttl_sec (never earlier), for the record, the events
+     * and its place in listings; each later write gives it the later of
+     * RUN_TTL_SEC and what it has left, so a retained live run is not
+     * shortened by its own writes.  *expires_ms (may be NULL) gets when it
+     * expires now, wall-clock ms since the epoch.  -ENOENT.
+     */
+    int (*run_retain)(sv_store *st, const char *run_id, int64_t ttl_sec, int64_t *expires_ms);
+    /* When the run expires, wall-clock ms since the epoch.  -ENOENT. */
+    int (*run_expiry)(sv_store *st, const char *run_id, int64_t *expires_ms);
     /* Append an event; keep the newest `cap`, counting the dropped ones. */
     int (*event_append)(sv_store *st, const char *run_id, const char *json, size_t cap);
     /* All kept events, oldest first, and how many were dropped. */

@@ -9,8 +9,11 @@
  * is one value per store, so last-write order is expiry order and both lazy
  * expiry (on access) and the sweep (a few entries from the head per call)
  * are O(1); memory stays bounded under steady load with no background thread.
+ * A retained run (store_mem_keep.c) expires later than its last write says:
+ * it sits on a second list, runs_kept, sorted by expiry (retains are rare
+ * and operator-made, so its sorted insert may walk), swept the same way.
  *
- * Runs also sit on a list ordered by (created_us, insertion), which
+ * Runs also sit on a list ordered by (created_us, run id), which
  * run_summaries walks from the newest end.  created_us comes from the
  * daemon's clock, so a new run nearly always goes at the tail; only one
  * created "in the past" walks back over the runs that are newer than it.
@@ -22,9 +25,7 @@
  * freed after it is dropped, so a critical section is a few pointer moves.
  * The injected clock is called with the lock held and must not call back in.
  */
-#include "store.h"
-#include "htab.h"
-#include "list.h"
+#include "store_mem_internal.h"
 #include "util.h"
 
 #include <errno.h>
@@ -38,59 +39,6 @@
 /* A run's event ring starts small and doubles up to the cap: most runs log a
  * few dozen events, and 1000 slots each for 100k runs would be 800 MB. */
 #define SV_MEM_MIN_EVENTS 16
-
-/* ---- entries ---- */
-
-struct run {
-    struct sv_htab_node h; /* first: table nodes convert to runs */
-    struct sv_link exp;
-    struct sv_link ord;
-    char *json;
-    char *summary; /* what run_summaries returns: listing never reads json */
-    int64_t created_us;
-    uint64_t seq;
-    int64_t expires_ms;
-    int cancelled;
-    /* Ring of event strings: ev_n of them from ev_head, oldest first. */
-    char **ev;
-    size_t ev_alloc, ev_head, ev_n;
-    uint64_t ev_dropped;
-};
-
-struct claim {
-    struct sv_htab_node h; /* first: table nodes convert to claims */
-    struct sv_link exp;
-    char *value;
-    int64_t expires_ms;
-};
-
-struct qnode {
-    struct qnode *next;
-    char *run_id;
-};
-
-struct mem {
-    sv_store base; /* first: the sv_store handed out converts back */
-    pthread_mutex_t lock;
-    int64_t (*now_ms)(void *arg);
-    void *clock_arg;
-    int64_t ttl_ms;
-    uint64_t hash_key[2];
-    struct sv_htab runs;
-    struct sv_link runs_exp; /* oldest write first */
-    struct sv_link runs_ord; /* oldest created first */
-    uint64_t seq;
-    size_t n_events;
-    struct sv_htab claims;
-    struct sv_link claims_exp;
-    struct qnode *q_head, **q_tail;
-    size_t q_len;
-};
-
-/* Entries unlinked under the lock, freed once it is dropped. */
-struct reap {
-    struct sv_htab_node *runs, *claims;
-};
 
 static void run_free(struct run *r)
 {
@@ -142,23 +90,49 @@ static void claim_unlink(struct mem *m, struct claim *c, struct reap *rp)
     rp->claims = &c->h;
 }
 
+void sv_mem_run_unlink(struct mem *m, struct run *r, struct reap *rp)
+{
+    run_unlink(m, r, rp);
+}
+
 static int64_t expiry_of(const struct mem *m, int64_t now)
 {
     return now > INT64_MAX - m->ttl_ms ? INT64_MAX : now + m->ttl_ms;
 }
 
-/* A write: the run lives another TTL and moves to the back of the expiry list. */
+/* A write: the run lives another TTL and moves to the back of the expiry
+ * list, unless it was retained for longer than that: then it keeps its
+ * expiry and its place on runs_kept. */
 static void run_touch(struct mem *m, struct run *r, int64_t now)
 {
-    r->expires_ms = expiry_of(m, now);
+    int64_t e = expiry_of(m, now);
+    if (r->expires_ms > e && r->exp.next != &r->exp)
+        return;
+    r->expires_ms = e;
     sv_link_del(&r->exp);
     sv_link_add_before(&m->runs_exp, &r->exp);
+}
+
+void sv_mem_keep_insert(struct mem *m, struct run *r)
+{
+    struct sv_link *pos = m->runs_kept.prev;
+    sv_link_del(&r->exp);
+    while (pos != &m->runs_kept &&
+           SV_CONTAINER_OF(pos, struct run, exp)->expires_ms > r->expires_ms)
+        pos = pos->prev;
+    sv_link_add_before(pos->next, &r->exp);
 }
 
 static void sweep(struct mem *m, int64_t now, struct reap *rp)
 {
     for (int i = 0; i < SV_MEM_SWEEP_BUDGET && m->runs_exp.next != &m->runs_exp; i++) {
         struct run *r = SV_CONTAINER_OF(m->runs_exp.next, struct run, exp);
+        if (now < r->expires_ms)
+            break;
+        run_unlink(m, r, rp);
+    }
+    for (int i = 0; i < SV_MEM_SWEEP_BUDGET && m->runs_kept.next != &m->runs_kept; i++) {
+        struct run *r = SV_CONTAINER_OF(m->runs_kept.next, struct run, exp);
         if (now < r->expires_ms)
             break;
         run_unlink(m, r, rp);
@@ -171,8 +145,7 @@ static void sweep(struct mem *m, int64_t now, struct reap *rp)
     }
 }
 
-/* Take the lock, read the clock and sweep; returns the time. */
-static int64_t mem_enter(struct mem *m, struct reap *rp)
+int64_t sv_mem_enter(struct mem *m, struct reap *rp)
 {
     pthread_mutex_lock(&m->lock);
     int64_t now = m->now_ms(m->clock_arg);
@@ -180,7 +153,7 @@ static int64_t mem_enter(struct mem *m, struct reap *rp)
     return now;
 }
 
-static void mem_leave(struct mem *m, struct reap *rp)
+void sv_mem_leave(struct mem *m, struct reap *rp)
 {
     pthread_mutex_unlock(&m->lock);
     reap_free(rp);
@@ -203,6 +176,11 @@ static struct run *run_find(struct mem *m, const char *id, uint64_t hash, int64_
     return r;
 }
 
+struct run *sv_mem_run_find(struct mem *m, const char *id, int64_t now, struct reap *rp)
+{
+    return run_find(m, id, key_hash(m, id), now, rp);
+}
+
 static struct claim *claim_find(struct mem *m, const char *key, uint64_t hash, int64_t now,
                                 struct reap *rp)
 {
@@ -214,12 +192,24 @@ static struct claim *claim_find(struct mem *m, const char *key, uint64_t hash, i
     return c;
 }
 
-/* Keep runs_ord sorted by created_us; equal times stay in insertion order. */
+int sv_mem_pos_cmp(int64_t a_us, const char *a_id, int64_t b_us, const char *b_id)
+{
+    if (a_us != b_us)
+        return a_us < b_us ? -1 : 1;
+    return strcmp(a_id, b_id);
+}
+
+/* Keep runs_ord sorted by created_us, equal times by id, as Redis lists
+ * them: a listing position (created_us, id) then means the same in both. */
 static void ord_insert(struct mem *m, struct run *r)
 {
     struct sv_link *pos = m->runs_ord.prev;
-    while (pos != &m->runs_ord && SV_CONTAINER_OF(pos, struct run, ord)->created_us > r->created_us)
+    while (pos != &m->runs_ord) {
+        struct run *o = SV_CONTAINER_OF(pos, struct run, ord);
+        if (sv_mem_pos_cmp(o->created_us, o->h.key, r->created_us, r->h.key) <= 0)
+            break;
         pos = pos->prev;
+    }
     sv_link_add_before(pos->next, &r->ord);
 }
 
@@ -275,7 +265,7 @@ static int mem_run_create(sv_store *st, const char *run_id, const char *json, co
     sv_link_init(&r->exp);
     sv_link_init(&r->ord);
 
-    int64_t now = mem_enter(m, &rp);
+    int64_t now = sv_mem_enter(m, &rp);
     if (run_find(m, run_id, r->h.hash, now, &rp)) {
         rc = -EEXIST;
     } else {
@@ -285,7 +275,7 @@ static int mem_run_create(sv_store *st, const char *run_id, const char *json, co
         run_touch(m, r, now);
         r = NULL;
     }
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
 out:
     if (r)
         run_free(r);
@@ -311,7 +301,7 @@ static int mem_run_put(sv_store *st, const char *run_id, const char *json, const
     }
     uint64_t hash = key_hash(m, run_id);
 
-    int64_t now = mem_enter(m, &rp);
+    int64_t now = sv_mem_enter(m, &rp);
     struct run *r = run_find(m, run_id, hash, now, &rp);
     if (!r) {
         rc = -ENOENT;
@@ -330,7 +320,7 @@ static int mem_run_put(sv_store *st, const char *run_id, const char *json, const
         *cancelled = r->cancelled;
     run_touch(m, r, now);
 out:
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
     free(copy);
     free(sum);
     return rc;
@@ -347,7 +337,7 @@ static int mem_run_get(sv_store *st, const char *run_id, char **json)
     *json = NULL;
     uint64_t hash = key_hash(m, run_id);
 
-    int64_t now = mem_enter(m, &rp);
+    int64_t now = sv_mem_enter(m, &rp);
     struct run *r = run_find(m, run_id, hash, now, &rp);
     if (!r) {
         rc = -ENOENT;
@@ -357,61 +347,13 @@ static int mem_run_get(sv_store *st, const char *run_id, char **json)
     if (!*json)
         rc = -ENOMEM;
 out:
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
     return rc;
 }
 
 static int mem_run_summaries(sv_store *st, size_t max, sv_strvec *summaries)
 {
-    struct mem *m = (struct mem *)st;
-    struct reap rp = {0};
-    char **v = NULL;
-    size_t n = 0;
-    int rc = 0;
-
-    if (!st || !summaries)
-        return -EINVAL;
-    summaries->v = NULL;
-    summaries->n = 0;
-
-    int64_t now = mem_enter(m, &rp);
-    size_t want = max < m->runs.n ? max : m->runs.n;
-    if (want == 0)
-        goto out;
-    v = malloc(want * sizeof *v);
-    if (!v) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    struct sv_link *pos = m->runs_ord.prev;
-    while (pos != &m->runs_ord && n < want) {
-        struct run *r = SV_CONTAINER_OF(pos, struct run, ord);
-        pos = pos->prev;
-        /* Expiry follows the last write, not creation: expired runs can sit
-         * anywhere in this order, and this walk is as good a time as any to
-         * reclaim them. */
-        if (now >= r->expires_ms) {
-            run_unlink(m, r, &rp);
-            continue;
-        }
-        v[n] = strdup(r->summary);
-        if (!v[n]) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        n++;
-    }
-out:
-    mem_leave(m, &rp);
-    if (rc < 0 || n == 0) {
-        for (size_t i = 0; i < n; i++)
-            free(v[i]);
-        free(v);
-    } else {
-        summaries->v = v;
-        summaries->n = n;
-    }
-    return rc;
+    return sv_mem_run_summaries_after(st, NULL, max, summaries, NULL);
 }
 
 static int mem_event_append(sv_store *st, const char *run_id, const char *json, size_t cap)
@@ -428,7 +370,7 @@ static int mem_event_append(sv_store *st, const char *run_id, const char *json, 
         return -ENOMEM;
     uint64_t hash = key_hash(m, run_id);
 
-    int64_t now = mem_enter(m, &rp);
+    int64_t now = sv_mem_enter(m, &rp);
     struct run *r = run_find(m, run_id, hash, now, &rp);
     if (!r) {
         rc = -ENOENT;
@@ -453,7 +395,7 @@ static int mem_event_append(sv_store *st, const char *run_id, const char *json, 
     m->n_events++;
     run_touch(m, r, now);
 out:
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
     free(copy);
     return rc;
 }
@@ -473,7 +415,7 @@ static int mem_events_get(sv_store *st, const char *run_id, sv_strvec *events, u
     *dropped = 0;
     uint64_t hash = key_hash(m, run_id);
 
-    int64_t now = mem_enter(m, &rp);
+    int64_t now = sv_mem_enter(m, &rp);
     struct run *r = run_find(m, run_id, hash, now, &rp);
     if (!r) {
         rc = -ENOENT;
@@ -495,7 +437,7 @@ static int mem_events_get(sv_store *st, const char *run_id, sv_strvec *events, u
     }
     *dropped = r->ev_dropped;
 out:
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
     if (rc < 0) {
         for (size_t i = 0; i < n; i++)
             free(v[i]);
@@ -517,7 +459,7 @@ static int mem_cancel_set(sv_store *st, const char *run_id)
         return -EINVAL;
     uint64_t hash = key_hash(m, run_id);
 
-    int64_t now = mem_enter(m, &rp);
+    int64_t now = sv_mem_enter(m, &rp);
     struct run *r = run_find(m, run_id, hash, now, &rp);
     if (!r) {
         rc = -ENOENT;
@@ -526,7 +468,7 @@ static int mem_cancel_set(sv_store *st, const char *run_id)
     r->cancelled = 1;
     run_touch(m, r, now);
 out:
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
     return rc;
 }
 
@@ -541,7 +483,7 @@ static int mem_cancel_get(sv_store *st, const char *run_id, int *flag)
     *flag = 0;
     uint64_t hash = key_hash(m, run_id);
 
-    int64_t now = mem_enter(m, &rp);
+    int64_t now = sv_mem_enter(m, &rp);
     struct run *r = run_find(m, run_id, hash, now, &rp);
     if (!r) {
         rc = -ENOENT;
@@ -549,7 +491,7 @@ static int mem_cancel_get(sv_store *st, const char *run_id, int *flag)
     }
     *flag = r->cancelled;
 out:
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
     return rc;
 }
 
@@ -575,7 +517,7 @@ static int mem_idem_claim(sv_store *st, const char *key, const char *value, char
     c->h.hash = key_hash(m, key);
     sv_link_init(&c->exp);
 
-    int64_t now = mem_enter(m, &rp);
+    int64_t now = sv_mem_enter(m, &rp);
     struct claim *held = claim_find(m, key, c->h.hash, now, &rp);
     if (held) {
         *existing = strdup(held->value);
@@ -586,7 +528,7 @@ static int mem_idem_claim(sv_store *st, const char *key, const char *value, char
         sv_link_add_before(&m->claims_exp, &c->exp);
         c = NULL;
     }
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
 out:
     if (c)
         claim_free(c);
@@ -603,13 +545,13 @@ static int mem_idem_release(sv_store *st, const char *key)
         return -EINVAL;
     uint64_t hash = key_hash(m, key);
 
-    int64_t now = mem_enter(m, &rp);
+    int64_t now = sv_mem_enter(m, &rp);
     struct claim *c = claim_find(m, key, hash, now, &rp);
     if (c)
         claim_unlink(m, c, &rp);
     else
         rc = -ENOENT;
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
     return rc;
 }
 
@@ -631,11 +573,11 @@ static int mem_queue_push(sv_store *st, const char *run_id)
         return -ENOMEM;
     }
 
-    mem_enter(m, &rp);
+    sv_mem_enter(m, &rp);
     *m->q_tail = q;
     m->q_tail = &q->next;
     m->q_len++;
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
     return 0;
 }
 
@@ -649,7 +591,7 @@ static int mem_queue_pop(sv_store *st, char **run_id)
         return -EINVAL;
     *run_id = NULL;
 
-    mem_enter(m, &rp);
+    sv_mem_enter(m, &rp);
     q = m->q_head;
     if (q) {
         m->q_head = q->next;
@@ -657,7 +599,7 @@ static int mem_queue_pop(sv_store *st, char **run_id)
             m->q_tail = &m->q_head;
         m->q_len--;
     }
-    mem_leave(m, &rp);
+    sv_mem_leave(m, &rp);
     if (!q)
         return -ENOENT;
     *run_id = q->run_id;
@@ -700,6 +642,9 @@ static const sv_store_ops mem_ops = {
     .run_put = mem_run_put,
     .run_get = mem_run_get,
     .run_summaries = mem_run_summaries,
+    .run_summaries_after = sv_mem_run_summaries_after,
+    .run_retain = sv_mem_run_retain,
+    .run_expiry = sv_mem_run_expiry,
     .event_append = mem_event_append,
     .events_get = mem_events_get,
     .cancel_set = mem_cancel_set,
@@ -748,6 +693,7 @@ int sv_store_mem_new_clock(int64_t ttl_sec, int64_t (*now_ms)(void *arg), void *
     m->clock_arg = arg;
     sv_link_init(&m->runs_exp);
     sv_link_init(&m->runs_ord);
+    sv_link_init(&m->runs_kept);
     sv_link_init(&m->claims_exp);
     m->q_head = NULL;
     m->q_tail = &m->q_head;

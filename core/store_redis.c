@@ -7,12 +7,13 @@
  * run's keys share the hash tag {id}, so they sit in one Redis Cluster slot
  * and every per-run script touches one slot:
  *   sv:{id}         hash    rec: the run record (JSON); sum: its summary (JSON),
- *                           what listings return; evn: how many events were ever
+ *                           what listings return; cu: created_us; evn: how many events were ever
  *                           pushed (dropped = pushed - kept); cancel: "1" once
  *                           cancelling was asked for
  *   sv:{id}:ev      list    its kept events, oldest first
  *   sv:idem:{key}   string  an idempotency claim: the value that holds it
  *   sv:runs         zset    run ids scored by created_us (microseconds), for listing
+ *   sv:kept         zset    the same for retained runs (store_redis_keep.c)
  *   sv:queue        list    runnable run ids: pushed left, popped right
  *   sv:nodes        set     the daemon instances (nodes) known
  *   sv:node:{node}  string  a node's heartbeat, expiring
@@ -34,8 +35,9 @@
  * The index is pruned on each create of the entries created more than a TTL
  * before the new run, and of expired ids by each listing that meets them, so
  * it stays about one TTL of creates long.  A listing so shows the live runs
- * created within a TTL of the newest: a run kept alive longer than that by
- * writes stays readable but leaves the listing (store_mem keeps listing it).
+ * created within a TTL of the newest, and the retained ones (sv:kept, which
+ * the create leaves alone): a run kept alive longer than that by writes
+ * alone stays readable but leaves the listing (store_mem keeps listing it).
  * Ids that tie on created_us list in descending id order (store_mem: newest
  * insertion first); ids are random, so no order among them means anything.
  */
@@ -65,12 +67,21 @@
 #define SV_OLD_KEYS "5 sv:run:%b sv:ev:%b sv:evn:%b sv:cancel:%b sv:sum:%b"
 #define SV_OLD_KEY_ARGS(id, n) (id), (n), (id), (n), (id), (n), (id), (n), (id), (n)
 
+/* Lua: `ms`, a run's keys' new TTL in ms after a write, the later of ttl
+ * (seconds) and what the key has left (a retained run, store_redis_keep.c,
+ * has more than the TTL left and keeps it), applied to the key. */
+#define SV_LUA_KEEP(key, ttl)                                                                      \
+    "local ms = math.max(redis.call('PTTL', " key "), " ttl " * 1000)\n"                           \
+    "ms = string.format('%.0f', ms)\n"                                                             \
+    "redis.call('PEXPIRE', " key ", ms)\n"
+
 /* KEYS: the run's two, sv:runs; ARGV: ttl, json, summary, created_us, prune
  * cutoff, id.  The old events deleted: an expired id starts with nothing of
  * its previous run. */
 static const char lua_create[] = "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
                                  "redis.call('DEL', KEYS[2])\n"
-                                 "redis.call('HSET', KEYS[1], 'rec', ARGV[2], 'sum', ARGV[3])\n"
+                                 "redis.call('HSET', KEYS[1], 'rec', ARGV[2], 'sum', ARGV[3], "
+                                 "'cu', ARGV[4])\n"
                                  "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
                                  "redis.call('ZADD', KEYS[3], ARGV[4], ARGV[6])\n"
                                  "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[5])\n"
@@ -102,10 +113,9 @@ static const char lua_step[] =
     "  redis.call('HINCRBY', KEYS[1], 'evn', #ARGV - from + 1)\n"
     "end\n"
     "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'rec', ARGV[3]) end\n"
-    "if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'sum', ARGV[4]) end\n"
-    "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
-    "redis.call('EXPIRE', KEYS[2], ARGV[1])\n"
-    "return 1 + redis.call('HEXISTS', KEYS[1], 'cancel')\n";
+    "if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'sum', ARGV[4]) end\n" SV_LUA_KEEP(
+        "KEYS[1]", "ARGV[1]") "redis.call('PEXPIRE', KEYS[2], ms)\n"
+                              "return 1 + redis.call('HEXISTS', KEYS[1], 'cancel')\n";
 /* A takeover: the run's next ownership epoch and its last event number
  * ({0, 0}: no run). */
 static const char lua_claim[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return {0, 0} end\n"
@@ -113,59 +123,100 @@ static const char lua_claim[] = "if redis.call('EXISTS', KEYS[1]) == 0 then retu
                                 "        tonumber(redis.call('HGET', KEYS[1], 'ws') or '0')}\n";
 /* ARGV: ttl, the cancels channel, the run id (published so that the
  * instance running the run hears of it at once). */
-static const char lua_cancel[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
-                                 "redis.call('HSET', KEYS[1], 'cancel', '1')\n"
-                                 "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
-                                 "redis.call('EXPIRE', KEYS[2], ARGV[1])\n"
-                                 "redis.call('PUBLISH', ARGV[2], ARGV[3])\n"
-                                 "return 1\n";
+static const char lua_cancel[] =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'cancel', '1')\n" SV_LUA_KEEP(
+        "KEYS[1]", "ARGV[1]") "redis.call('PEXPIRE', KEYS[2], ms)\n"
+                              "redis.call('PUBLISH', ARGV[2], ARGV[3])\n"
+                              "return 1\n";
 /* The same on a run of the previous layout (SV_OLD_KEYS). */
 static const char lua_cancel_old[] =
-    "if redis.call('EXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-    "redis.call('SET', KEYS[4], '1')\n"
-    "for i = 2, 5 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end\n"
-    "redis.call('PUBLISH', ARGV[2], ARGV[3])\n"
-    "return 1\n";
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+    "redis.call('SET', KEYS[4], '1')\n" SV_LUA_KEEP(
+        "KEYS[1]", "ARGV[1]") "for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ms) end\n"
+                              "redis.call('PUBLISH', ARGV[2], ARGV[3])\n"
+                              "return 1\n";
 /* SV_OLD_KEYS, then the run's two new keys; ARGV: ttl.  Moves a run of the
  * previous layout into this one: 1 (moved, or already there), 0 (no run). */
 static const char lua_upgrade[] =
     "if redis.call('EXISTS', KEYS[6]) == 1 then return 1 end\n"
     "local rec = redis.call('GET', KEYS[1])\n"
-    "if not rec then return 0 end\n"
-    "redis.call('HSET', KEYS[6], 'rec', rec)\n"
-    "local sum = redis.call('GET', KEYS[5])\n"
-    "if sum then redis.call('HSET', KEYS[6], 'sum', sum) end\n"
-    "local evn = redis.call('GET', KEYS[3])\n"
-    "if evn then redis.call('HSET', KEYS[6], 'evn', evn) end\n"
-    "if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HSET', KEYS[6], 'cancel', '1') end\n"
-    "if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[7]) end\n"
-    "redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])\n"
-    "redis.call('EXPIRE', KEYS[6], ARGV[1])\n"
-    "redis.call('EXPIRE', KEYS[7], ARGV[1])\n"
-    "return 1\n";
+    "if not rec then return 0 end\n" SV_LUA_KEEP(
+        "KEYS[1]", "ARGV[1]") "redis.call('HSET', KEYS[6], 'rec', rec)\n"
+                              "local sum = redis.call('GET', KEYS[5])\n"
+                              "if sum then redis.call('HSET', KEYS[6], 'sum', sum) end\n"
+                              "local evn = redis.call('GET', KEYS[3])\n"
+                              "if evn then redis.call('HSET', KEYS[6], 'evn', evn) end\n"
+                              "if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HSET', "
+                              "KEYS[6], 'cancel', '1') end\n"
+                              "if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', "
+                              "KEYS[2], KEYS[7]) end\n"
+                              "redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5])\n"
+                              "redis.call('PEXPIRE', KEYS[6], ms)\n"
+                              "redis.call('PEXPIRE', KEYS[7], ms)\n"
+                              "return 1\n";
 /*
- * KEYS[1] = sv:runs; ARGV: max.  The summaries, newest first, in batches of
- * at most 256 ids.  An id without a summary is unindexed when its run has
- * expired too, so `max` live summaries come back when there are; one whose
- * record is still there (written by a daemon from before summaries) is
- * skipped but kept: its next write with a summary lists it again.  Runs of
- * the previous layout are read from their own keys.
+ * KEYS: sv:runs, sv:kept; ARGV: max, and the position to go on from
+ * (created_us and id; '' and '': from the newest).  The summaries below the
+ * position, newest first, each followed by its created_us and id, as a flat
+ * list.  Retained runs (store_redis_keep.c) are in sv:kept too, which the
+ * pruning on create leaves alone: the walk merges both sets (a run in both
+ * goes out once), in batches of at most 256, and goes out only as far as
+ * both batches are known to hold everything above.  An id without a
+ * summary is unindexed when its run has expired too, so `max` live
+ * summaries come back when there are; one whose record is still there
+ * (written by a daemon from before summaries) is skipped but kept: its next
+ * write with a summary lists it again.  Runs of the previous layout are read
+ * from their own keys.  Scores are created_us: whole numbers below 2^53,
+ * exact in Lua's numbers, formatted with %.0f for Redis.
  */
 static const char lua_list[] =
-    "local max, out, gone, pos = tonumber(ARGV[1]), {}, {}, 0\n"
-    "while #out < max do\n"
-    "  local ids = redis.call('ZREVRANGE', KEYS[1], pos, pos + math.min(256, max - #out) - 1)\n"
-    "  if #ids == 0 then break end\n"
-    "  for _, id in ipairs(ids) do\n"
-    "    local h = 'sv:{' .. id .. '}'\n"
-    "    local s = redis.call('HGET', h, 'sum') or redis.call('GET', 'sv:sum:' .. id)\n"
-    "    if s then out[#out + 1] = s\n"
-    "    elseif redis.call('EXISTS', h, 'sv:run:' .. id) == 0 then gone[#gone + 1] = id end\n"
+    "local max, cs, cid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]\n"
+    "local out, gone, n = {}, {}, 0\n"
+    "local function lt(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end\n"
+    "local function below(key, want)\n"
+    "  local got, off = {}, 0\n"
+    "  local hi = cs and string.format('%.0f', cs) or '+inf'\n"
+    "  while #got < want do\n"
+    "    local r = redis.call('ZREVRANGEBYSCORE', key, hi, '-inf', 'WITHSCORES', 'LIMIT', off,\n"
+    "                         want - #got)\n"
+    "    if #r == 0 then break end\n"
+    "    for i = 1, #r, 2 do\n"
+    "      local e = {tonumber(r[i + 1]), r[i]}\n"
+    "      if not cs or lt(e, {cs, cid}) then got[#got + 1] = e end\n"
+    "    end\n"
+    "    off = off + #r / 2\n"
     "  end\n"
-    "  pos = pos + #ids\n"
+    "  return got\n"
+    "end\n"
+    "while n < max do\n"
+    "  local want = math.min(256, max - n)\n"
+    "  local a, k = below(KEYS[1], want), below(KEYS[2], want)\n"
+    "  if #a == 0 and #k == 0 then break end\n"
+    "  local la, lk = #a == want and a[#a], #k == want and k[#k]\n"
+    "  local i, j = 1, 1\n"
+    "  while n < max and (i <= #a or j <= #k) do\n"
+    "    local e\n"
+    "    if j > #k or (i <= #a and not lt(a[i], k[j])) then\n"
+    "      e, i = a[i], i + 1\n"
+    "      if j <= #k and k[j][1] == e[1] and k[j][2] == e[2] then j = j + 1 end\n"
+    "    else\n"
+    "      e, j = k[j], j + 1\n"
+    "    end\n"
+    "    if (la and lt(e, la)) or (lk and lt(e, lk)) then break end\n"
+    "    cs, cid = e[1], e[2]\n"
+    "    local h = 'sv:{' .. e[2] .. '}'\n"
+    "    local s = redis.call('HGET', h, 'sum') or redis.call('GET', 'sv:sum:' .. e[2])\n"
+    "    if s then\n"
+    "      out[#out + 1], out[#out + 2], out[#out + 3] = s, string.format('%.0f', e[1]), e[2]\n"
+    "      n = n + 1\n"
+    "    elseif redis.call('EXISTS', h, 'sv:run:' .. e[2]) == 0 then gone[#gone + 1] = e[2] end\n"
+    "  end\n"
     "end\n"
     "for i = 1, #gone, 256 do\n"
-    "  redis.call('ZREM', KEYS[1], unpack(gone, i, math.min(i + 255, #gone)))\n"
+    "  local g = {unpack(gone, i, math.min(i + 255, #gone))}\n"
+    "  redis.call('ZREM', KEYS[1], unpack(g))\n"
+    "  redis.call('ZREM', KEYS[2], unpack(g))\n"
     "end\n"
     "return out\n";
 
@@ -445,30 +496,70 @@ static int rd_run_get(sv_store *st, const char *run_id, char **json)
     return rc;
 }
 
-static int rd_run_summaries(sv_store *st, size_t max, sv_strvec *summaries)
+static int rd_run_summaries_after(sv_store *st, const sv_run_pos *after, size_t max,
+                                  sv_strvec *summaries, sv_run_pos **pos)
 {
     redisReply *r = NULL;
     rd_args a;
-    char num[24];
+    char num[24], cu[24];
+    sv_run_pos *p = NULL;
     if (!st || !summaries)
         return -EINVAL;
     summaries->v = NULL;
     summaries->n = 0;
+    if (pos)
+        *pos = NULL;
     if (max == 0)
         return 0;
     pthread_once(&g_sha_once, sha_init);
     memset(&a, 0, sizeof a);
     arg_str(&a, "EVALSHA");
     arg_str(&a, g_sha[SC_LIST]);
-    arg_str(&a, "1");
+    arg_str(&a, "2");
     arg_str(&a, "sv:runs");
+    arg_str(&a, "sv:kept");
     snprintf(num, sizeof num, "%llu", (unsigned long long)max);
     arg_str(&a, num);
+    snprintf(cu, sizeof cu, "%lld", after ? (long long)after->created_us : 0LL);
+    arg_str(&a, after ? cu : "");
+    arg_str(&a, after ? after->id : "");
     int rc = rd_script((struct sv_redis *)st, SC_LIST, &a, &r);
-    if (rc == 0)
-        rc = sv_redis_reply_strvec(r, summaries);
+    if (rc == 0 && (r->type != REDIS_REPLY_ARRAY || r->elements % 3))
+        rc = -EIO;
+    size_t n = rc == 0 ? r->elements / 3 : 0;
+    if (n && !(summaries->v = calloc(n, sizeof *summaries->v)))
+        rc = -ENOMEM;
+    if (rc == 0 && n && pos && !(p = calloc(n, sizeof *p)))
+        rc = -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        redisReply **e = &r->element[3 * i];
+        if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_STRING ||
+            e[2]->type != REDIS_REPLY_STRING) {
+            rc = -EIO;
+            break;
+        }
+        rc = sv_redis_reply_dup(e[0], &summaries->v[i]);
+        if (rc < 0)
+            break;
+        summaries->n++;
+        if (p) {
+            p[i].created_us = strtoll(e[1]->str, NULL, 10);
+            snprintf(p[i].id, sizeof p[i].id, "%s", e[2]->str);
+        }
+    }
     freeReplyObject(r);
+    if (rc < 0) {
+        sv_strvec_free(summaries);
+        free(p);
+    } else if (pos) {
+        *pos = p;
+    }
     return rc;
+}
+
+static int rd_run_summaries(sv_store *st, size_t max, sv_strvec *summaries)
+{
+    return rd_run_summaries_after(st, NULL, max, summaries, NULL);
 }
 
 static int rd_event_append(sv_store *st, const char *run_id, const char *json, size_t cap)
@@ -652,6 +743,9 @@ static const sv_store_ops redis_ops = {
     .crash_counts = sv_rd_crash_counts,
     .run_get = rd_run_get,
     .run_summaries = rd_run_summaries,
+    .run_summaries_after = rd_run_summaries_after,
+    .run_retain = sv_rd_run_retain,
+    .run_expiry = sv_rd_run_expiry,
     .event_append = rd_event_append,
     .events_get = rd_events_get,
     .cancel_set = rd_cancel_set,

@@ -115,5 +115,8 @@ int sv_rd_owned_add(sv_store *st, const char *node, const char *run_id);
 int sv_rd_owned_del(sv_store *st, const char *node, const char *run_id);
 int sv_rd_owned_list(sv_store *st, const char *node, sv_strvec *runs);
 int sv_rd_owned_move(sv_store *st, const char *from, const char *to, const char *run_id);
+/* Those of store_redis_keep.c. */
+int sv_rd_run_retain(sv_store *st, const char *run_id, int64_t ttl_sec, int64_t *expires_ms);
+int sv_rd_run_expiry(sv_store *st, const char *run_id, int64_t *expires_ms);
 
 #endif
