@@ -3,7 +3,7 @@
  * waits (?wait=) is parked, not held. */
 #include "sv_build.h" /* PACKAGE_VERSION */
 
-#include "api.h"
+#include "api_internal.h"
 #include "crash.h"
 #include "auth.h"
 #include "json_strict.h"
@@ -23,9 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SV_LIST_DEFAULT 50
-#define SV_LIST_MAX 1000
-#define SV_LIST_SCAN 10000 /* newest runs a filtered listing examines (summaries parsed) */
 #define SV_WAIT_MAX_SEC 60 /* longest ?wait= (proxies cut idle requests at about that) */
 
 int sv_api_valid_id(const char *s)
@@ -503,6 +500,7 @@ static void get_run(sv_api *api, const sv_req *req, const char *id, sv_resp *res
         } else if (rc < 0) {
             store_down(resp, rc);
         } else {
+            sv_api_add_expiry_text(api, id, &text);
             resp->status = 200;
             resp->json_text = text;
         }
@@ -550,6 +548,7 @@ static void get_run(sv_api *api, const sv_req *req, const char *id, sv_resp *res
             return;
         }
     }
+    sv_api_add_expiry(api, id, view);
     reply(resp, 200, view);
 }
 
@@ -652,93 +651,19 @@ answer:
     }
 }
 
-typedef struct list_filter {
-    const char *graph, *status, *workspace_id; /* NULL: any */
-    const sv_auth_key *key;                    /* only its workspaces' runs */
-    long limit;
-} list_filter;
-
-/*
- * Up to `want` summaries from the store, newest first, into arr as long as
- * they match and arr is short of the limit.  How many the store gave back
- * in *seen; 0 or the store's error.
- */
-static int list_collect(sv_api *api, size_t want, const list_filter *f, json_object *arr,
-                        size_t *seen)
+void sv_api_reply(sv_resp *resp, int status, json_object *body)
 {
-    sv_strvec sums = {0};
-    int rc = api->store->ops->run_summaries(api->store, want, &sums);
-    *seen = sums.n;
-    for (size_t i = 0; rc == 0 && i < sums.n && (long)json_object_array_length(arr) < f->limit;
-         i++) {
-        json_object *s = json_tokener_parse(sums.v[i]);
-        if (s && json_object_is_type(s, json_type_object) &&
-            (!f->graph || strcmp(str_of(s, "graph"), f->graph) == 0) &&
-            (!f->status || strcmp(str_of(s, "status"), f->status) == 0) &&
-            (!f->workspace_id || strcmp(str_of(s, "workspace_id"), f->workspace_id) == 0) &&
-            sv_auth_allows(f->key, str_of(s, "workspace_id"))) {
-            json_object_array_add(arr, s);
-            s = NULL;
-        }
-        json_object_put(s);
-    }
-    sv_strvec_free(&sums);
-    return rc;
+    reply(resp, status, body);
 }
 
-static void list_runs(sv_api *api, const sv_req *req, sv_resp *resp)
+void sv_api_store_down(sv_resp *resp, int rc)
 {
-    static const char *const allowed[] = {"graph", "status", "workspace_id", "limit", NULL};
-    char bad[64];
-    if (sv_req_unknown_query(req, allowed, bad, sizeof bad)) {
-        char msg[192];
-        snprintf(msg, sizeof msg,
-                 "unknown query parameter \"%s\"; allowed: graph, status, workspace_id, limit",
-                 bad);
-        sv_resp_error(resp, 400, "invalid_request", msg, bad);
-        return;
-    }
-    list_filter f = {.graph = sv_req_query(req, "graph"),
-                     .status = sv_req_query(req, "status"),
-                     .workspace_id = sv_req_query(req, "workspace_id"),
-                     .key = req->key,
-                     .limit = SV_LIST_DEFAULT};
-    const char *lim = sv_req_query(req, "limit");
-    if (f.status && sv_run_status_parse(f.status) < 0) {
-        sv_resp_error(resp, 400, "invalid_request",
-                      "status must be one of queued, running, succeeded, failed, cancelled",
-                      "status");
-        return;
-    }
-    if (lim) {
-        char *end = NULL;
-        f.limit = strtol(lim, &end, 10);
-        if (!*lim || *end || f.limit < 1 || f.limit > SV_LIST_MAX) {
-            sv_resp_error(resp, 400, "invalid_request", "limit must be a whole number 1..1000",
-                          "limit");
-            return;
-        }
-    }
-    /* Unfiltered, the newest `limit` summaries are the answer: ask for no
-     * more, and look further only when some of them could not be read. */
-    int filtered = f.graph || f.status || f.workspace_id || sv_auth_limited(f.key);
-    size_t want = filtered ? SV_LIST_SCAN : (size_t)f.limit, seen = 0;
-    json_object *arr = json_object_new_array();
-    int rc = list_collect(api, want, &f, arr, &seen);
-    if (rc == 0 && (long)json_object_array_length(arr) < f.limit && seen == want &&
-        want < SV_LIST_SCAN) {
-        json_object_put(arr);
-        arr = json_object_new_array();
-        rc = list_collect(api, SV_LIST_SCAN, &f, arr, &seen);
-    }
-    if (rc < 0) {
-        json_object_put(arr);
-        store_down(resp, rc);
-        return;
-    }
-    json_object *o = json_object_new_object();
-    json_object_object_add(o, "runs", arr);
-    reply(resp, 200, o);
+    store_down(resp, rc);
+}
+
+const char *sv_api_str(json_object *o, const char *key)
+{
+    return str_of(o, key);
 }
 
 void sv_api_handle_metrics(void *app, const sv_req *req, sv_resp *resp)
@@ -805,12 +730,14 @@ void sv_api_handle(void *app, const sv_req *req, sv_resp *resp)
     if (split2(p, "/v1/graphs/", id, sizeof id, &tail) && strcmp(tail, "/runs") == 0)
         return post ? post_run(api, req, id, resp) : method_not_allowed(resp, "POST");
     if (strcmp(p, "/v1/runs") == 0)
-        return get ? list_runs(api, req, resp) : method_not_allowed(resp, "GET");
+        return get ? sv_api_list_runs(api, req, resp) : method_not_allowed(resp, "GET");
     if (split2(p, "/v1/runs/", id, sizeof id, &tail)) {
         if (!*tail)
             return get ? get_run(api, req, id, resp) : method_not_allowed(resp, "GET");
         if (strcmp(tail, "/cancel") == 0)
             return post ? post_cancel(api, req, id, resp) : method_not_allowed(resp, "POST");
+        if (strcmp(tail, "/retain") == 0)
+            return post ? sv_api_retain(api, req, id, resp) : method_not_allowed(resp, "POST");
         if (strcmp(tail, "/events") == 0)
             return get ? sv_sse_run_events(api, req, id, resp) : method_not_allowed(resp, "GET");
     }

@@ -67,6 +67,7 @@ int sv_config_defaults(sv_config *cfg)
     cfg->listen_port = 8080;
     cfg->metrics_port = -1;
     cfg->run_ttl_sec = 86400;
+    cfg->run_retain_max_sec = 2592000; /* 30 days */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->worker_threads = cores > 0 ? (int)(cores > 256 ? 256 : cores) : 2;
     cfg->worker_threads_max = 1024;
@@ -327,6 +328,10 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
         rc = parse_int(key, v, 1, 315360000, &n, err, len);
         if (rc == 0)
             cfg->run_ttl_sec = n;
+    } else if (strcmp(key, "RUN_RETAIN_MAX_SEC") == 0) {
+        rc = parse_int(key, v, 1, 315360000, &n, err, len);
+        if (rc == 0)
+            cfg->run_retain_max_sec = n;
     } else if (strcmp(key, "WORKER_THREADS") == 0) {
         rc = parse_int(key, v, 1, 1024, &n, err, len);
         if (rc == 0)
@@ -416,37 +421,22 @@ int sv_config_set(sv_config *cfg, const char *key, const char *v, int from_file,
     return rc;
 }
 
-static const char *const g_keys[] = {"SUPERVISOR_LISTEN",
-                                     "SUPERVISOR_INTERNAL_KEY",
-                                     "GATEWAY_BASE_URL",
-                                     "SUPERVISOR_API_KEY",
-                                     "REDIS_URL",
-                                     "RUN_TTL_SEC",
-                                     "PLUGIN_DIR",
-                                     "WORKER_THREADS",
-                                     "WORKER_THREADS_MAX",
-                                     "RUN_DEFAULT_TIMEOUT_SEC",
-                                     "MAX_NODES_PER_RUN",
-                                     "LOG_LEVEL",
-                                     "GATEWAY_TIMEOUT_SEC",
-                                     "GATEWAY_MAX_ATTEMPTS",
-                                     "GATEWAY_BACKOFF_MS",
-                                     "MAX_BODY_BYTES",
-                                     "SHUTDOWN_GRACE_SEC",
-                                     "PLUGIN_SCAN_MS",
-                                     "PLUGIN_CACHE_DIR",
-                                     "CANCEL_GRACE_SEC",
-                                     "SUPERVISOR_NODE_ID",
-                                     "NODE_TTL_SEC",
-                                     "MAX_CONNECTIONS",
-                                     "CONNECTION_TIMEOUT_SEC",
-                                     "MAX_RUNS_ACTIVE",
-                                     "MAX_RESUMES",
-                                     "QUARANTINE_CRASHES",
-                                     "UI_DIR",
-                                     "SSE_HEARTBEAT_SEC",
-                                     "METRICS_LISTEN",
-                                     NULL};
+static const char *const g_keys[] = {"SUPERVISOR_LISTEN",   "SUPERVISOR_INTERNAL_KEY",
+                                     "GATEWAY_BASE_URL",    "SUPERVISOR_API_KEY",
+                                     "REDIS_URL",           "RUN_TTL_SEC",
+                                     "PLUGIN_DIR",          "WORKER_THREADS",
+                                     "WORKER_THREADS_MAX",  "RUN_DEFAULT_TIMEOUT_SEC",
+                                     "MAX_NODES_PER_RUN",   "LOG_LEVEL",
+                                     "GATEWAY_TIMEOUT_SEC", "GATEWAY_MAX_ATTEMPTS",
+                                     "GATEWAY_BACKOFF_MS",  "MAX_BODY_BYTES",
+                                     "SHUTDOWN_GRACE_SEC",  "PLUGIN_SCAN_MS",
+                                     "PLUGIN_CACHE_DIR",    "CANCEL_GRACE_SEC",
+                                     "SUPERVISOR_NODE_ID",  "NODE_TTL_SEC",
+                                     "MAX_CONNECTIONS",     "CONNECTION_TIMEOUT_SEC",
+                                     "MAX_RUNS_ACTIVE",     "MAX_RESUMES",
+                                     "QUARANTINE_CRASHES",  "UI_DIR",
+                                     "SSE_HEARTBEAT_SEC",   "METRICS_LISTEN",
+                                     "RUN_RETAIN_MAX_SEC",  NULL};
 
 const char *const *sv_config_keys(void)
 {

@@ -24,6 +24,7 @@ typedef struct sv_config {
     char *api_key;          /* to the router; NULL = none */
     char *redis_url;        /* NULL = embedded store */
     int64_t run_ttl_sec;
+    int64_t run_retain_max_sec; /* longest POST /v1/runs/{id}/retain */
     char *plugin_dir;
     char *plugin_cache_dir; /* private copies of plugins before dlopen */
     int worker_threads;

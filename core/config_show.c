@@ -74,6 +74,8 @@ static const sv_setting g_settings[] = {
      "ADDRESS:PORT (IPv4, [IPv6] or localhost), or empty",
      "a second listener with only GET /metrics and /healthz, open without a key: a private "
      "interface only"},
+    {"RUN_RETAIN_MAX_SEC", 0, NULL, "1..315360000",
+     "longest ttl_sec POST /v1/runs/{id}/retain accepts (keeps a run past RUN_TTL_SEC)"},
 };
 
 static const sv_setting *setting(const char *key)
@@ -153,6 +155,8 @@ int sv_config_format(const sv_config *c, const char *key, int masked, char *buf,
         s = sv_log_level_name(c->log_level);
     else if (strcmp(key, "RUN_TTL_SEC") == 0)
         n = c->run_ttl_sec;
+    else if (strcmp(key, "RUN_RETAIN_MAX_SEC") == 0)
+        n = c->run_retain_max_sec;
     else if (strcmp(key, "WORKER_THREADS") == 0)
         n = c->worker_threads;
     else if (strcmp(key, "WORKER_THREADS_MAX") == 0)
