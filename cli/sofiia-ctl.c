@@ -27,7 +27,8 @@ enum {
 };
 
 typedef struct opts {
-    const char *graph, *status, *workspace, *limit;
+    const char *graph, *status, *workspace, *limit, *cursor;
+    int all; /* list: follow "next" to the last page */
     const char *input, *user, *agent;
     double wait_sec; /* 0 = do not wait; <0 = wait forever */
 } opts;
@@ -57,7 +58,11 @@ static void help(void)
            "  get RUN_ID                      the run view\n"
            "  wait RUN_ID [--timeout SEC]     until the run ends; exit 0 if it succeeded\n"
            "  cancel RUN_ID\n"
+           "  retain RUN_ID TTL_SEC           keep the run at least TTL_SEC more (never less\n"
+           "                                  than it had; at most RUN_RETAIN_MAX_SEC)\n"
            "  list [--graph G] [--status S] [--workspace W] [--limit N]\n"
+           "       [--cursor C | --all]       a page (newest first; \"next\" goes on), or\n"
+           "                                  every page as one {\"runs\": [...]}\n"
            "  events RUN_ID [--follow] [--since N]\n"
            "                                  the run's events as JSON lines; --follow: live,\n"
            "                                  until the run ends (exit 0 if it succeeded)\n"
@@ -227,9 +232,10 @@ static void add_query(CURL *h, char *q, size_t len, const char *name, const char
     curl_free(e);
 }
 
-static int cmd_list(const sv_ctl *c, const opts *o)
+/* GET /v1/runs with the list options, from cursor (NULL: the newest). */
+static int list_page(const sv_ctl *c, const opts *o, const char *cursor, json_object **page)
 {
-    char q[1024] = "", path[1100];
+    char q[2048] = "", path[2100];
     CURL *h = curl_easy_init();
     if (!h)
         return SV_CTL_NO_ANSWER;
@@ -237,9 +243,58 @@ static int cmd_list(const sv_ctl *c, const opts *o)
     add_query(h, q, sizeof q, "status", o->status);
     add_query(h, q, sizeof q, "workspace_id", o->workspace);
     add_query(h, q, sizeof q, "limit", o->limit);
+    add_query(h, q, sizeof q, "cursor", cursor);
     curl_easy_cleanup(h);
     snprintf(path, sizeof path, "/v1/runs%s", q);
-    return call(c, "GET", path, NULL, NULL);
+    return call(c, "GET", path, NULL, page);
+}
+
+/* list, or with --all every page's runs in one answer. */
+static int cmd_list(const sv_ctl *c, const opts *o)
+{
+    if (!o->all)
+        return list_page(c, o, o->cursor, NULL);
+    json_object *all = json_object_new_array(), *page = NULL;
+    char *cursor = NULL;
+    int rc;
+    do {
+        json_object *runs = NULL, *next = NULL;
+        rc = list_page(c, o, cursor, &page);
+        free(cursor);
+        cursor = NULL;
+        if (rc != SV_CTL_OK)
+            break;
+        if (json_object_object_get_ex(page, "runs", &runs))
+            for (size_t i = 0; i < json_object_array_length(runs); i++)
+                json_object_array_add(all, json_object_get(json_object_array_get_idx(runs, i)));
+        if (json_object_object_get_ex(page, "next", &next) &&
+            json_object_is_type(next, json_type_string))
+            cursor = strdup(json_object_get_string(next));
+        json_object_put(page);
+        page = NULL;
+    } while (cursor);
+    if (rc == SV_CTL_OK) {
+        json_object *o2 = json_object_new_object();
+        json_object_object_add(o2, "runs", json_object_get(all));
+        json_object_object_add(o2, "next", NULL);
+        print_json(o2);
+        json_object_put(o2);
+    }
+    json_object_put(all);
+    return rc;
+}
+
+/* retain RUN_ID TTL_SEC: the seconds as the API takes them, a whole number. */
+static int cmd_retain(const sv_ctl *c, const char *id, const char *ttl)
+{
+    char body[64], path[256];
+    if (!*ttl || strspn(ttl, "0123456789") != strlen(ttl) || strlen(ttl) > 12) {
+        fprintf(stderr, "sofiia-ctl: retain: \"%s\" is not a whole number of seconds\n", ttl);
+        return SV_CTL_USAGE;
+    }
+    snprintf(body, sizeof body, "{\"ttl_sec\":%s}", ttl);
+    snprintf(path, sizeof path, "/v1/runs/%s/retain", id);
+    return call(c, "POST", path, body, NULL);
 }
 
 /* A run id is put in a path: refuse what is not one before it goes out. */
@@ -274,6 +329,7 @@ static int parse_opts(int argc, char **argv, sv_ctl *c, opts *o, const char **po
                             : strcmp(a, "--status") == 0                            ? &o->status
                             : strcmp(a, "-w") == 0 || strcmp(a, "--workspace") == 0 ? &o->workspace
                             : strcmp(a, "--limit") == 0                             ? &o->limit
+                            : strcmp(a, "--cursor") == 0                            ? &o->cursor
                             : strcmp(a, "-i") == 0 || strcmp(a, "--input") == 0     ? &o->input
                             : strcmp(a, "--user") == 0                              ? &o->user
                             : strcmp(a, "--agent") == 0                             ? &o->agent
@@ -286,6 +342,8 @@ static int parse_opts(int argc, char **argv, sv_ctl *c, opts *o, const char **po
             }
             *slot = v;
             i++;
+        } else if (strcmp(a, "--all") == 0) {
+            o->all = 1;
         } else if (strcmp(a, "--wait") == 0 || strcmp(a, "--timeout") == 0) {
             o->wait_sec = -1;
             if (v && (v[0] >= '0' && v[0] <= '9')) {
@@ -312,15 +370,23 @@ static int parse_opts(int argc, char **argv, sv_ctl *c, opts *o, const char **po
 static int run_command(sv_ctl *c, const char *cmd, int argc, char **argv)
 {
     opts o = {0};
-    const char *pos[1] = {NULL};
+    const char *pos[2] = {NULL, NULL};
     char path[256];
-    int n = parse_opts(argc, argv, c, &o, pos, 1);
+    int n = parse_opts(argc, argv, c, &o, pos, 2);
     if (n < 0)
         return SV_CTL_USAGE;
-    int want = strcmp(cmd, "graphs") == 0 || strcmp(cmd, "list") == 0 ? 0 : 1;
+    int want = strcmp(cmd, "graphs") == 0 || strcmp(cmd, "list") == 0 ? 0
+               : strcmp(cmd, "retain") == 0                           ? 2
+                                                                      : 1;
     if (n != want) {
         fprintf(stderr, "sofiia-ctl: %s takes %s\n", cmd,
-                want ? "one argument" : "no positional argument");
+                want == 2 ? "two arguments (RUN_ID TTL_SEC)"
+                : want    ? "one argument"
+                          : "no positional argument");
+        return SV_CTL_USAGE;
+    }
+    if (o.all && o.cursor) {
+        fprintf(stderr, "sofiia-ctl: list: --all starts from the newest run; leave --cursor out\n");
         return SV_CTL_USAGE;
     }
     if (strcmp(cmd, "graphs") == 0)
@@ -342,6 +408,8 @@ static int run_command(sv_ctl *c, const char *cmd, int argc, char **argv)
         snprintf(path, sizeof path, "/v1/runs/%s/cancel", pos[0]);
         return call(c, "POST", path, "", NULL);
     }
+    if (strcmp(cmd, "retain") == 0)
+        return cmd_retain(c, pos[0], pos[1]);
     fprintf(stderr, "sofiia-ctl: unknown command \"%s\"\n", cmd);
     usage(stderr);
     return SV_CTL_USAGE;
