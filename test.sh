@@ -96,7 +96,7 @@ SV_TEST_STRICT=1 check build TESTS="tests/deploy/test_etc.sh tests/deploy/test_c
 # The engine's integration tests once more with the daemon on Redis (each
 # daemon gets a redis-server of its own, see tests/harness/harness.h).
 step "make check: the integration tests again, on Redis"
-on_redis="tests/integration/test_api tests/integration/test_engine tests/integration/test_plugins tests/integration/test_release_check tests/integration/test_incident_triage tests/integration/test_longpoll tests/integration/test_cli tests/integration/test_durable tests/integration/test_engine_v2 tests/integration/test_sse tests/integration/test_limits tests/integration/test_metrics tests/integration/test_trace"
+on_redis="tests/integration/test_api tests/integration/test_engine tests/integration/test_plugins tests/integration/test_release_check tests/integration/test_incident_triage tests/integration/test_longpoll tests/integration/test_cli tests/integration/test_durable tests/integration/test_engine_v2 tests/integration/test_sse tests/integration/test_limits tests/integration/test_metrics tests/integration/test_trace tests/integration/test_retain"
 SV_TEST_STORE=redis check build TESTS="$on_redis"
 # shellcheck disable=SC2046
 tally build $(for t in $on_redis; do echo "build/$t.log"; done)
