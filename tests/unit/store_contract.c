@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TTL_SEC 10
 #define EVENT_CAP 1000
@@ -341,6 +342,143 @@ static void test_summaries_order_and_max(void)
     st->ops->destroy(st);
 }
 
+/* Pages by position: every run once, newest first, ties by id descending;
+ * the positions returned are the runs'; a position whose run is gone still
+ * places the page; runs created after a page's position do not show in it. */
+static void test_summaries_after(void)
+{
+    sv_store *st = new_store(TTL_SEC);
+    sv_strvec sums = {0};
+    sv_run_pos *pos = NULL, at;
+    char buf[128];
+    static const struct {
+        const char *id;
+        int64_t created_us;
+    } runs[] = {{"r1", 100}, {"r2", 300}, {"r3", 200}, {"r4", 300}, {"r5", 50}, {"r6", 300}};
+    /* newest first: r6 r4 r2 (300, by id) r3 (200) r1 (100) r5 (50) */
+    static const char *const order[] = {"r6", "r4", "r2", "r3", "r1", "r5"};
+    static const int64_t order_us[] = {300, 300, 300, 200, 100, 50};
+
+    CU_ASSERT_EQUAL(st->ops->run_summaries_after(st, NULL, 10, &sums, &pos), 0);
+    CU_ASSERT_EQUAL(sums.n, 0);
+    CU_ASSERT_PTR_NULL(pos);
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+        CU_ASSERT_EQUAL(st->ops->run_create(st, runs[i].id, "{}",
+                                            summary(buf, runs[i].id, "queued"), runs[i].created_us),
+                        0);
+    /* Pages of 2 from the newest, each from the last position of the one
+     * before: all six once, in order. */
+    size_t seen = 0;
+    const sv_run_pos *after = NULL;
+    for (int page = 0; page < 10; page++) {
+        CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries_after(st, after, 2, &sums, &pos), 0);
+        if (sums.n == 0) {
+            CU_ASSERT_PTR_NULL(pos);
+            break;
+        }
+        CU_ASSERT_PTR_NOT_NULL_FATAL(pos);
+        for (size_t i = 0; i < sums.n && seen < 6; i++, seen++) {
+            CU_ASSERT_STRING_EQUAL(sums.v[i], summary(buf, order[seen], "queued"));
+            CU_ASSERT_STRING_EQUAL(pos[i].id, order[seen]);
+            CU_ASSERT_EQUAL(pos[i].created_us, order_us[seen]);
+        }
+        at = pos[sums.n - 1];
+        after = &at;
+        sv_strvec_free(&sums);
+        free(pos);
+        pos = NULL;
+    }
+    CU_ASSERT_EQUAL(seen, 6);
+    /* A position between runs (no run there): the page starts below it. */
+    at.created_us = 300;
+    snprintf(at.id, sizeof at.id, "r3"); /* below r4, above r2 among the 300s */
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries_after(st, &at, 10, &sums, &pos), 0);
+    CU_ASSERT_EQUAL_FATAL(sums.n, 4);
+    CU_ASSERT_STRING_EQUAL(pos[0].id, "r2");
+    CU_ASSERT_STRING_EQUAL(pos[3].id, "r5");
+    sv_strvec_free(&sums);
+    free(pos);
+    /* A newer run created meanwhile is not below an older position. */
+    at.created_us = 200;
+    snprintf(at.id, sizeof at.id, "r3");
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "r9", "{}", summary(buf, "r9", "queued"), 1000), 0);
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_summaries_after(st, &at, 10, &sums, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(sums.n, 2);
+    CU_ASSERT_STRING_EQUAL(sums.v[0], summary(buf, "r1", "queued"));
+    sv_strvec_free(&sums);
+    /* Below the oldest: nothing; max 0: nothing. */
+    at.created_us = 50;
+    snprintf(at.id, sizeof at.id, "r5");
+    CU_ASSERT_EQUAL(st->ops->run_summaries_after(st, &at, 10, &sums, &pos), 0);
+    CU_ASSERT_EQUAL(sums.n, 0);
+    CU_ASSERT_EQUAL(st->ops->run_summaries_after(st, NULL, 0, &sums, &pos), 0);
+    CU_ASSERT_EQUAL(sums.n, 0);
+    CU_ASSERT_EQUAL(st->ops->run_summaries_after(NULL, NULL, 1, &sums, &pos), -EINVAL);
+    CU_ASSERT_EQUAL(st->ops->run_summaries_after(st, NULL, 1, NULL, &pos), -EINVAL);
+    st->ops->destroy(st);
+}
+
+/* Wall-clock ms now. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Retain: the expiry moves later, never earlier; the run's own writes
+ * afterwards keep it; an unknown run is -ENOENT.  (Time stands still here:
+ * expiry itself is tested per backend.) */
+static void test_retain(void)
+{
+    sv_store *st = new_store(TTL_SEC);
+    char buf[128];
+    int64_t e0 = 0, e1 = 0, e2 = 0, e3 = 0, t = wall_ms();
+    const char *ev[] = {"e1"};
+
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_k", "{}", summary(buf, "gr_k", "queued"), 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_u", "{}", summary(buf, "gr_u", "queued"), 2), 0);
+    /* Unretained: about RUN_TTL_SEC from now. */
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_expiry(st, "gr_u", &e0), 0);
+    CU_ASSERT(e0 > t + TTL_SEC * 1000 - 2000 && e0 <= wall_ms() + TTL_SEC * 1000 + 1000);
+
+    CU_ASSERT_EQUAL_FATAL(st->ops->run_retain(st, "gr_k", 3600, &e1), 0);
+    CU_ASSERT(e1 > t + 3600 * 1000 - 2000 && e1 <= wall_ms() + 3600 * 1000 + 1000);
+    CU_ASSERT_EQUAL(st->ops->run_expiry(st, "gr_k", &e2), 0);
+    CU_ASSERT(e2 > e1 - 1500 && e2 <= e1 + 1000);
+    /* Shorter: nothing changes (what it had is answered). */
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_k", 5, &e2), 0);
+    CU_ASSERT(e2 > e1 - 1500);
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_k", 5, NULL), 0);
+    /* Every kind of write leaves the retained expiry. */
+    CU_ASSERT_EQUAL(
+        st->ops->run_put(st, "gr_k", "{\"v\":2}", summary(buf, "gr_k", "running"), NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_k", "e0", EVENT_CAP), 0);
+    CU_ASSERT_EQUAL(sv_store_step(st, "gr_k", ev, 1, EVENT_CAP, "{\"v\":3}", NULL, 0, NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_k"), 0);
+    CU_ASSERT_EQUAL(st->ops->run_expiry(st, "gr_k", &e3), 0);
+    CU_ASSERT(e3 > e1 - 1500);
+    CU_ASSERT(record_is(st, "gr_k", "{\"v\":3}"));
+    /* Longer: later. */
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_k", 7200, &e3), 0);
+    CU_ASSERT(e3 > e1 + 3000 * 1000);
+    /* The other run is untouched; both still listed. */
+    CU_ASSERT_EQUAL(st->ops->run_expiry(st, "gr_u", &e2), 0);
+    CU_ASSERT(e2 <= wall_ms() + TTL_SEC * 1000 + 1000);
+    sv_strvec sums = {0};
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &sums), 0);
+    CU_ASSERT_EQUAL(sums.n, 2);
+    sv_strvec_free(&sums);
+
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_none", 60, &e1), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_expiry(st, "gr_none", &e1), -ENOENT);
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_k", 0, &e1), -EINVAL);
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, NULL, 60, &e1), -EINVAL);
+    CU_ASSERT_EQUAL(st->ops->run_retain(NULL, "gr_k", 60, &e1), -EINVAL);
+    CU_ASSERT_EQUAL(st->ops->run_expiry(st, "gr_k", NULL), -EINVAL);
+    st->ops->destroy(st);
+}
+
 /* run_put with a summary replaces it, with NULL keeps it; the record is
  * replaced either way, and no other call writes a summary. */
 static void test_summary_put(void)
@@ -665,6 +803,8 @@ const sv_cu_test sv_store_contract_tests[] = {
     {"event ring wrap and cap change", test_event_ring_wrap_and_cap_change},
     {"summaries: order and max", test_summaries_order_and_max},
     {"summaries: replaced by run_put, kept with NULL", test_summary_put},
+    {"summaries after a position: pages, ties, gaps", test_summaries_after},
+    {"retain: later, never earlier, kept through writes", test_retain},
     {"idempotency claim and release", test_idem_claim},
     {"queue FIFO", test_queue_fifo},
     {"4 threads x 10000 mixed ops", test_concurrent_mixed_ops},

@@ -175,6 +175,47 @@ static void test_ttl_refresh_on_write(void)
     st->ops->destroy(st);
 }
 
+/* A retained run lives past the TTL through its own writes, expires when
+ * the retain runs out, and is reclaimed by the sweep (runs_kept) without
+ * being looked at; a write once the retain has less left than the TTL gives
+ * the TTL again. */
+static void test_retain_expiry(void)
+{
+    int64_t now;
+    sv_store *st = new_store(&now);
+    char id[40];
+
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_k", "{}", "{}", 1), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_w", "{}", "{}", 2), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_u", "{}", "{}", 3), 0);
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_k", 100, NULL), 0); /* until 100000 */
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_w", 30, NULL), 0);  /* until 30000 */
+    now = 5000;
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_k", "{\"p\":1}", NULL, NULL), 0);
+    now = TTL_MS; /* gr_u's TTL is over, the others are retained */
+    CU_ASSERT_EQUAL(st->ops->run_get(st, "gr_u", &(char *){NULL}), -ENOENT);
+    CU_ASSERT(record_is(st, "gr_k", "{\"p\":1}"));
+    CU_ASSERT(record_is(st, "gr_w", "{}"));
+    now = 25000;
+    /* Less than a TTL left: this write gives gr_w 25000 + TTL. */
+    CU_ASSERT_EQUAL(st->ops->event_append(st, "gr_w", "e", EVENT_CAP), 0);
+    now = 30000 + 1;
+    CU_ASSERT(record_is(st, "gr_w", "{}"));
+    now = 25000 + TTL_MS;
+    CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_w"), -ENOENT);
+    now = 99999;
+    CU_ASSERT(record_is(st, "gr_k", "{\"p\":1}"));
+    /* Past the retain: reclaimed by the sweep of other calls' entries. */
+    now = 100000;
+    for (unsigned i = 0; i < 4; i++) {
+        run_id(id, i);
+        CU_ASSERT_EQUAL(st->ops->run_create(st, id, "{}", "{}", 10 + i), 0);
+    }
+    CU_ASSERT_EQUAL(count_runs(st), 4);
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_k", 100, NULL), -ENOENT);
+    st->ops->destroy(st);
+}
+
 /* Looking at an expired run frees it there and then. */
 static void test_reclaim_on_access(void)
 {
@@ -370,6 +411,7 @@ int main(void)
         {"run expires after TTL", test_ttl_run_expires},
         {"events and cancel flag expire with the run", test_ttl_events_and_cancel_expire},
         {"writes refresh the TTL, reads do not", test_ttl_refresh_on_write},
+        {"a retained run outlives the TTL, then expires", test_retain_expiry},
         {"expired run freed on access", test_reclaim_on_access},
         {"memory bounded under steady load", test_reclaim_under_steady_load},
         {"summaries skip expired runs", test_summaries_skip_expired},

@@ -403,6 +403,97 @@ static void test_previous_layout(void)
     st->ops->destroy(st);
 }
 
+/* Is member's score in the zset at key exactly `want`? */
+static int zscore_is(redisContext *c, const char *key, const char *member, long long want)
+{
+    redisReply *r = redisCommand(c, "ZSCORE %s %s", key, member);
+    int same = r && r->type == REDIS_REPLY_STRING && strtoll(r->str, NULL, 10) == want;
+    freeReplyObject(r);
+    return same;
+}
+
+/* Retain on Redis: every key of the run gets the TTL and keeps it through
+ * the scripts' writes; the run stays listed (sv:kept) once the create of a
+ * newer run prunes it from sv:runs, created_us coming from the index or the
+ * hash; a run of the previous layout is retained in its five keys; an id in
+ * sv:kept whose run is gone is unindexed by a listing, and pages go on
+ * through both sets without repeats. */
+static void test_retain_keys_and_listing(void)
+{
+    sv_store *st = rt_make_store(10);
+    redisContext *c = rt_raw(0);
+    sv_strvec v = {0};
+    sv_run_pos *pos = NULL;
+    int64_t now = sv_now_us(), until = 0;
+    const char *ev[] = {"e1"};
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_k", "{}", "gr_k", now - 30 * 1000000LL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_j", "{}", "gr_j", now - 20 * 1000000LL), 0);
+    /* gr_k and gr_j were pruned from sv:runs by gr_j's and this create. */
+    CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_n", "{}", "gr_n", now), 0);
+    CU_ASSERT_EQUAL(rt_raw_int(c, "ZCARD sv:runs"), 1);
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_k", 3600, &until), 0); /* cu from the hash */
+    CU_ASSERT(until > sv_now_us() / 1000 + 3500 * 1000);
+    CU_ASSERT(rt_raw_int(c, "PTTL sv:{gr_k}") > 3500 * 1000);
+    CU_ASSERT(zscore_is(c, "sv:kept", "gr_k", now - 30 * 1000000LL));
+    /* The writes of a step, a put and a cancel keep it. */
+    CU_ASSERT_EQUAL(sv_store_step(st, "gr_k", ev, 1, EVENT_CAP, "{\"v\":1}", "gr_k", 0, NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_k", "{\"v\":2}", NULL, NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_k"), 0);
+    CU_ASSERT(rt_raw_int(c, "PTTL sv:{gr_k}") > 3500 * 1000);
+    CU_ASSERT(rt_raw_int(c, "PTTL sv:{gr_k}:ev") > 3500 * 1000);
+    /* Unretained runs still get the TTL alone. */
+    CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_n", "{\"v\":1}", NULL, NULL), 0);
+    CU_ASSERT(rt_raw_int(c, "PTTL sv:{gr_n}") <= 10 * 1000);
+    /* Listed: gr_n from sv:runs, gr_k from sv:kept; gr_j is not retained. */
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), 0);
+    CU_ASSERT(v.n == 2 && !strcmp(v.v[0], "gr_n") && !strcmp(v.v[1], "gr_k"));
+    sv_strvec_free(&v);
+    /* In both sets (retained while still indexed): listed once; pages of
+     * one go through both. */
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_n", 60, NULL), 0);
+    CU_ASSERT_EQUAL(st->ops->run_summaries_after(st, NULL, 1, &v, &pos), 0);
+    CU_ASSERT_FATAL(v.n == 1 && pos);
+    CU_ASSERT_STRING_EQUAL(v.v[0], "gr_n");
+    sv_run_pos at = pos[0];
+    sv_strvec_free(&v);
+    free(pos);
+    CU_ASSERT_EQUAL(st->ops->run_summaries_after(st, &at, 1, &v, &pos), 0);
+    CU_ASSERT_FATAL(v.n == 1 && pos);
+    CU_ASSERT_STRING_EQUAL(v.v[0], "gr_k");
+    CU_ASSERT_EQUAL(pos[0].created_us, now - 30 * 1000000LL);
+    at = pos[0];
+    sv_strvec_free(&v);
+    free(pos);
+    CU_ASSERT_EQUAL(st->ops->run_summaries_after(st, &at, 1, &v, &pos), 0);
+    CU_ASSERT_EQUAL(v.n, 0);
+    /* Gone while retained (deleted here): the listing unindexes it. */
+    rt_raw_do(c, "DEL sv:{gr_k} sv:{gr_k}:ev");
+    CU_ASSERT_EQUAL(st->ops->run_summaries(st, 10, &v), 0);
+    CU_ASSERT(v.n == 1 && !strcmp(v.v[0], "gr_n"));
+    sv_strvec_free(&v);
+    CU_ASSERT_EQUAL(rt_raw_int(c, "ZCARD sv:kept"), 1);
+    /* The previous layout: its five keys. */
+    rt_raw_do(c, "SET sv:run:gr_o {\"old\":1} EX 100");
+    rt_raw_do(c, "SET sv:sum:gr_o old-sum EX 100");
+    rt_raw_do(c, "RPUSH sv:ev:gr_o e1");
+    rt_raw_do(c, "ZADD sv:runs 5 gr_o");
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_o", 3600, &until), 0);
+    CU_ASSERT(rt_raw_int(c, "PTTL sv:run:gr_o") > 3500 * 1000);
+    CU_ASSERT(rt_raw_int(c, "PTTL sv:sum:gr_o") > 3500 * 1000);
+    CU_ASSERT(rt_raw_int(c, "PTTL sv:ev:gr_o") > 3500 * 1000);
+    CU_ASSERT(zscore_is(c, "sv:kept", "gr_o", 5));
+    CU_ASSERT_EQUAL(st->ops->run_expiry(st, "gr_o", &until), 0);
+    CU_ASSERT(until > sv_now_us() / 1000 + 3500 * 1000);
+    CU_ASSERT_EQUAL(st->ops->cancel_set(st, "gr_o"), 0);
+    CU_ASSERT(rt_raw_int(c, "PTTL sv:run:gr_o") > 3500 * 1000);
+    CU_ASSERT_EQUAL(st->ops->run_retain(st, "gr_none", 60, NULL), -ENOENT);
+    CU_ASSERT_EQUAL(rt_raw_int(c, "EXISTS sv:{gr_none}"), 0);
+    redisFree(c);
+    st->ops->destroy(st);
+}
+
 /* Fencing: a takeover raises the run's epoch, and a step written at an
  * older one is refused whole (nothing of it lands). */
 static void test_fencing(void)
@@ -645,6 +736,7 @@ int main(void)
         {"listing reads the summary keys, prunes expired ids", test_summaries_from_sum_keys},
         {"unknown run: no key written, leftovers cleared", test_unknown_run_writes_nothing},
         {"runs of the previous key layout: read, cancelled, upgraded", test_previous_layout},
+        {"retain: every key, through writes, listed past the prune", test_retain_keys_and_listing},
         {"group commit: many callers, few flushes", test_group_commit},
         {"fencing: a write at an older epoch is refused", test_fencing},
         {"node heartbeats and owned runs", test_ownership},
