@@ -1,6 +1,6 @@
 /*
  * sofiia-ctl - the supervisor's HTTP API from a shell: list graphs, start a
- * run (and wait for it), show, wait for, cancel and list runs.  Answers are
+ * run (and wait for it), show, wait for, cancel, retain and list runs.  Answers are
  * the API's JSON on stdout, so they pipe into jq; errors are one line on
  * stderr and an exit status a script can branch on (docs/cli.md).
  */

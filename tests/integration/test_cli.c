@@ -189,6 +189,58 @@ static void test_cancel_wait_limit_list(void)
 /* events: JSON lines with seq, live with --follow until the end line; from
  * --since on; a failed run's follow exits 1; errors as for the other
  * commands. */
+/* retain: the answer, a bad TTL refused before sending (2) and by the API
+ * (3); list --limit 1 --all walks every page into one answer, --cursor
+ * goes on from a next. */
+static void test_retain_and_pages(void)
+{
+    ctl_out o;
+    char id[64], cmd[256];
+    CU_ASSERT_EQUAL(ctl(NULL, "start test_chain -i '{\"label\":\"keep\"}' --wait 30", &o), 0);
+    snprintf(id, sizeof id, "%s", th_get_str(o.json, "run_id") ? th_get_str(o.json, "run_id") : "");
+    ctl_free(&o);
+    snprintf(cmd, sizeof cmd, "retain %s 3600", id);
+    CU_ASSERT_EQUAL(ctl(NULL, cmd, &o), 0);
+    TH_STR_EQ(th_get_str(o.json, "run_id"), id);
+    TH_STR_EQ(th_get_str(o.json, "status"), "succeeded");
+    CU_ASSERT(th_get_int(o.json, "ttl_sec", 0) > 3000);
+    CU_ASSERT_PTR_NOT_NULL(th_get_str(o.json, "expires_at"));
+    ctl_free(&o);
+    snprintf(cmd, sizeof cmd, "retain %s 1.5", id);
+    CU_ASSERT_EQUAL(ctl(NULL, cmd, &o), 2);
+    ctl_free(&o);
+    snprintf(cmd, sizeof cmd, "retain %s", id);
+    CU_ASSERT_EQUAL(ctl(NULL, cmd, &o), 2);
+    ctl_free(&o);
+    snprintf(cmd, sizeof cmd, "retain %s 0", id);
+    CU_ASSERT_EQUAL(ctl(NULL, cmd, &o), 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "ttl_sec"));
+    ctl_free(&o);
+
+    CU_ASSERT_EQUAL(ctl(NULL, "list --limit 1000", &o), 0);
+    long all = th_len(o.json, "runs");
+    ctl_free(&o);
+    CU_ASSERT(all >= 2);
+    CU_ASSERT_EQUAL(ctl(NULL, "list --limit 1 --all", &o), 0);
+    CU_ASSERT_EQUAL(th_len(o.json, "runs"), all);
+    json_object *next = NULL;
+    CU_ASSERT(json_object_object_get_ex(o.json, "next", &next) && !next);
+    ctl_free(&o);
+    CU_ASSERT_EQUAL(ctl(NULL, "list --limit 1", &o), 0);
+    CU_ASSERT_EQUAL(th_len(o.json, "runs"), 1);
+    snprintf(cmd, sizeof cmd, "list --limit 1 --cursor %s",
+             th_get_str(o.json, "next") ? th_get_str(o.json, "next") : "none");
+    ctl_free(&o);
+    CU_ASSERT_EQUAL(ctl(NULL, cmd, &o), 0);
+    CU_ASSERT_EQUAL(th_len(o.json, "runs"), 1);
+    ctl_free(&o);
+    CU_ASSERT_EQUAL(ctl(NULL, "list --cursor garbage", &o), 3);
+    CU_ASSERT_PTR_NOT_NULL(strstr(o.err, "cursor"));
+    ctl_free(&o);
+    CU_ASSERT_EQUAL(ctl(NULL, "list --all --cursor x", &o), 2);
+    ctl_free(&o);
+}
+
 static void test_events(void)
 {
     ctl_out o;
@@ -237,6 +289,7 @@ int main(void)
         {"graphs, start --wait, get, wait, -i @file", test_graphs_and_start_wait},
         {"errors: API, usage, key, no daemon", test_errors},
         {"cancel, wait limit, list filters, idempotency", test_cancel_wait_limit_list},
+        {"retain, list pages (--cursor, --all)", test_retain_and_pages},
     };
     static const sv_cu_suite suites[] = {
         {.name = "cli", SV_CU_TESTS(tests), .init = suite_init, .clean = suite_clean},
