@@ -14,6 +14,7 @@
  *   sv:idem:{key}   string  an idempotency claim: the value that holds it
  *   sv:runs         zset    run ids scored by created_us (microseconds), for listing
  *   sv:kept         zset    the same for retained runs (store_redis_keep.c)
+ * Listing pages are in store_redis_keep.c too.
  *   sv:queue        list    runnable run ids: pushed left, popped right
  *   sv:nodes        set     the daemon instances (nodes) known
  *   sv:node:{node}  string  a node's heartbeat, expiring
@@ -155,80 +156,15 @@ static const char lua_upgrade[] =
                               "redis.call('PEXPIRE', KEYS[6], ms)\n"
                               "redis.call('PEXPIRE', KEYS[7], ms)\n"
                               "return 1\n";
-/*
- * KEYS: sv:runs, sv:kept; ARGV: max, and the position to go on from
- * (created_us and id; '' and '': from the newest).  The summaries below the
- * position, newest first, each followed by its created_us and id, as a flat
- * list.  Retained runs (store_redis_keep.c) are in sv:kept too, which the
- * pruning on create leaves alone: the walk merges both sets (a run in both
- * goes out once), in batches of at most 256, and goes out only as far as
- * both batches are known to hold everything above.  An id without a
- * summary is unindexed when its run has expired too, so `max` live
- * summaries come back when there are; one whose record is still there
- * (written by a daemon from before summaries) is skipped but kept: its next
- * write with a summary lists it again.  Runs of the previous layout are read
- * from their own keys.  Scores are created_us: whole numbers below 2^53,
- * exact in Lua's numbers, formatted with %.0f for Redis.
- */
-static const char lua_list[] =
-    "local max, cs, cid = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]\n"
-    "local out, gone, n = {}, {}, 0\n"
-    "local function lt(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end\n"
-    "local function below(key, want)\n"
-    "  local got, off = {}, 0\n"
-    "  local hi = cs and string.format('%.0f', cs) or '+inf'\n"
-    "  while #got < want do\n"
-    "    local r = redis.call('ZREVRANGEBYSCORE', key, hi, '-inf', 'WITHSCORES', 'LIMIT', off,\n"
-    "                         want - #got)\n"
-    "    if #r == 0 then break end\n"
-    "    for i = 1, #r, 2 do\n"
-    "      local e = {tonumber(r[i + 1]), r[i]}\n"
-    "      if not cs or lt(e, {cs, cid}) then got[#got + 1] = e end\n"
-    "    end\n"
-    "    off = off + #r / 2\n"
-    "  end\n"
-    "  return got\n"
-    "end\n"
-    "while n < max do\n"
-    "  local want = math.min(256, max - n)\n"
-    "  local a, k = below(KEYS[1], want), below(KEYS[2], want)\n"
-    "  if #a == 0 and #k == 0 then break end\n"
-    "  local la, lk = #a == want and a[#a], #k == want and k[#k]\n"
-    "  local i, j = 1, 1\n"
-    "  while n < max and (i <= #a or j <= #k) do\n"
-    "    local e\n"
-    "    if j > #k or (i <= #a and not lt(a[i], k[j])) then\n"
-    "      e, i = a[i], i + 1\n"
-    "      if j <= #k and k[j][1] == e[1] and k[j][2] == e[2] then j = j + 1 end\n"
-    "    else\n"
-    "      e, j = k[j], j + 1\n"
-    "    end\n"
-    "    if (la and lt(e, la)) or (lk and lt(e, lk)) then break end\n"
-    "    cs, cid = e[1], e[2]\n"
-    "    local h = 'sv:{' .. e[2] .. '}'\n"
-    "    local s = redis.call('HGET', h, 'sum') or redis.call('GET', 'sv:sum:' .. e[2])\n"
-    "    if s then\n"
-    "      out[#out + 1], out[#out + 2], out[#out + 3] = s, string.format('%.0f', e[1]), e[2]\n"
-    "      n = n + 1\n"
-    "    elseif redis.call('EXISTS', h, 'sv:run:' .. e[2]) == 0 then gone[#gone + 1] = e[2] end\n"
-    "  end\n"
-    "end\n"
-    "for i = 1, #gone, 256 do\n"
-    "  local g = {unpack(gone, i, math.min(i + 255, #gone))}\n"
-    "  redis.call('ZREM', KEYS[1], unpack(g))\n"
-    "  redis.call('ZREM', KEYS[2], unpack(g))\n"
-    "end\n"
-    "return out\n";
-
 /* The scripts sent by EVALSHA, with their digests (made at start-up). */
-enum { SC_CREATE, SC_STEP, SC_CANCEL, SC_LIST, SC_CLAIM, SC_N };
-static const char *const g_scripts[SC_N] = {lua_create, lua_step, lua_cancel, lua_list, lua_claim};
-static char g_sha[SC_N][41];
+static const char *const g_scripts[SV_RD_SC_N] = {lua_create, lua_step, lua_cancel, sv_rd_lua_list,
+                                                  lua_claim};
+static char g_sha[SV_RD_SC_N][41];
 static pthread_once_t g_sha_once = PTHREAD_ONCE_INIT;
 
 static void sha_init(void)
 {
-    for (int i = 0; i < SC_N; i++) {
+    for (int i = 0; i < SV_RD_SC_N; i++) {
         unsigned char d[SHA_DIGEST_LENGTH];
         SHA1((const unsigned char *)g_scripts[i], strlen(g_scripts[i]), d);
         for (int j = 0; j < SHA_DIGEST_LENGTH; j++)
@@ -389,7 +325,7 @@ static int rd_run_create(sv_store *st, const char *run_id, const char *json, con
         return -EINVAL;
     int64_t ttl_us = st->ttl_sec * 1000000;
     int64_t cutoff = created_us < INT64_MIN + ttl_us ? INT64_MIN : created_us - ttl_us;
-    args_run(&a, SC_CREATE, run_id);
+    args_run(&a, SV_RD_SC_CREATE, run_id);
     a.v[2] = "3";
     arg_str(&a, "sv:runs");
     arg_num(&a, 0, st->ttl_sec);
@@ -398,7 +334,7 @@ static int rd_run_create(sv_store *st, const char *run_id, const char *json, con
     arg_num(&a, 1, created_us);
     arg_num(&a, 2, cutoff);
     arg_str(&a, run_id);
-    int rc = rd_script01((struct sv_redis *)st, SC_CREATE, &a, NULL);
+    int rc = rd_script01((struct sv_redis *)st, SV_RD_SC_CREATE, &a, NULL);
     return rc == -ENOENT ? -EEXIST : rc;
 }
 
@@ -407,7 +343,7 @@ static void args_step(rd_args *a, sv_store *st, const char *run_id, const char *
                       size_t n_events, size_t cap, const char *json, const char *summary,
                       uint64_t epoch, uint64_t first_seq)
 {
-    args_run(a, SC_STEP, run_id);
+    args_run(a, SV_RD_SC_STEP, run_id);
     arg_num(a, 0, st->ttl_sec);
     /* LTRIM from -cap keeps the newest cap. */
     arg_num(a, 1, cap > (size_t)LLONG_MAX ? -LLONG_MAX : -(long long)cap);
@@ -430,7 +366,7 @@ static int rd_run_step(sv_store *st, const char *run_id, const char *const *even
     if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || (n_events && !events) || cap == 0)
         return -EINVAL;
     args_step(&a, st, run_id, events, n_events, cap, json, summary, epoch, first_seq);
-    int rc = rd_script((struct sv_redis *)st, SC_STEP, &a, &r);
+    int rc = rd_script((struct sv_redis *)st, SV_RD_SC_STEP, &a, &r);
     if (rc == 0)
         rc = r->type != REDIS_REPLY_INTEGER ? -EIO
              : r->integer < 0               ? -ESTALE
@@ -496,70 +432,21 @@ static int rd_run_get(sv_store *st, const char *run_id, char **json)
     return rc;
 }
 
-static int rd_run_summaries_after(sv_store *st, const sv_run_pos *after, size_t max,
-                                  sv_strvec *summaries, sv_run_pos **pos)
+int sv_rd_evalsha(sv_store *st, int which, int argc, const char *const *argv, redisReply **r)
 {
-    redisReply *r = NULL;
     rd_args a;
-    char num[24], cu[24];
-    sv_run_pos *p = NULL;
-    if (!st || !summaries)
-        return -EINVAL;
-    summaries->v = NULL;
-    summaries->n = 0;
-    if (pos)
-        *pos = NULL;
-    if (max == 0)
-        return 0;
     pthread_once(&g_sha_once, sha_init);
     memset(&a, 0, sizeof a);
     arg_str(&a, "EVALSHA");
-    arg_str(&a, g_sha[SC_LIST]);
-    arg_str(&a, "2");
-    arg_str(&a, "sv:runs");
-    arg_str(&a, "sv:kept");
-    snprintf(num, sizeof num, "%llu", (unsigned long long)max);
-    arg_str(&a, num);
-    snprintf(cu, sizeof cu, "%lld", after ? (long long)after->created_us : 0LL);
-    arg_str(&a, after ? cu : "");
-    arg_str(&a, after ? after->id : "");
-    int rc = rd_script((struct sv_redis *)st, SC_LIST, &a, &r);
-    if (rc == 0 && (r->type != REDIS_REPLY_ARRAY || r->elements % 3))
-        rc = -EIO;
-    size_t n = rc == 0 ? r->elements / 3 : 0;
-    if (n && !(summaries->v = calloc(n, sizeof *summaries->v)))
-        rc = -ENOMEM;
-    if (rc == 0 && n && pos && !(p = calloc(n, sizeof *p)))
-        rc = -ENOMEM;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        redisReply **e = &r->element[3 * i];
-        if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_STRING ||
-            e[2]->type != REDIS_REPLY_STRING) {
-            rc = -EIO;
-            break;
-        }
-        rc = sv_redis_reply_dup(e[0], &summaries->v[i]);
-        if (rc < 0)
-            break;
-        summaries->n++;
-        if (p) {
-            p[i].created_us = strtoll(e[1]->str, NULL, 10);
-            snprintf(p[i].id, sizeof p[i].id, "%s", e[2]->str);
-        }
-    }
-    freeReplyObject(r);
-    if (rc < 0) {
-        sv_strvec_free(summaries);
-        free(p);
-    } else if (pos) {
-        *pos = p;
-    }
-    return rc;
+    arg_str(&a, g_sha[which]);
+    for (int i = 0; i < argc; i++)
+        arg_str(&a, argv[i]);
+    return rd_script((struct sv_redis *)st, which, &a, r);
 }
 
 static int rd_run_summaries(sv_store *st, size_t max, sv_strvec *summaries)
 {
-    return rd_run_summaries_after(st, NULL, max, summaries, NULL);
+    return sv_rd_run_summaries_after(st, NULL, max, summaries, NULL);
 }
 
 static int rd_event_append(sv_store *st, const char *run_id, const char *json, size_t cap)
@@ -626,11 +513,11 @@ static int rd_cancel_set(sv_store *st, const char *run_id)
         return -EINVAL;
     size_t n = strlen(run_id);
     struct sv_redis *rs = (struct sv_redis *)st;
-    args_run(&a, SC_CANCEL, run_id);
+    args_run(&a, SV_RD_SC_CANCEL, run_id);
     arg_num(&a, 0, st->ttl_sec);
     arg_str(&a, rs->channel);
     arg_str(&a, run_id);
-    int rc = rd_script01(rs, SC_CANCEL, &a, NULL);
+    int rc = rd_script01(rs, SV_RD_SC_CANCEL, &a, NULL);
     if (rc == -ENOENT) /* a run of the previous layout? */
         rc = sv_redis_call01(st, "EVAL %s " SV_OLD_KEYS " %lld %s %b", lua_cancel_old,
                              SV_OLD_KEY_ARGS(run_id, n), (long long)st->ttl_sec, rs->channel,
@@ -672,8 +559,8 @@ static int rd_run_claim(sv_store *st, const char *run_id, uint64_t *epoch, uint6
     redisReply *r = NULL;
     if (!st || !run_id || strlen(run_id) > SV_REDIS_ID_MAX || !epoch || !seq)
         return -EINVAL;
-    args_run(&a, SC_CLAIM, run_id);
-    int rc = rd_script((struct sv_redis *)st, SC_CLAIM, &a, &r);
+    args_run(&a, SV_RD_SC_CLAIM, run_id);
+    int rc = rd_script((struct sv_redis *)st, SV_RD_SC_CLAIM, &a, &r);
     if (rc == 0 &&
         (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
          r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER))
@@ -743,7 +630,7 @@ static const sv_store_ops redis_ops = {
     .crash_counts = sv_rd_crash_counts,
     .run_get = rd_run_get,
     .run_summaries = rd_run_summaries,
-    .run_summaries_after = rd_run_summaries_after,
+    .run_summaries_after = sv_rd_run_summaries_after,
     .run_retain = sv_rd_run_retain,
     .run_expiry = sv_rd_run_expiry,
     .event_append = rd_event_append,
@@ -799,7 +686,7 @@ int sv_store_redis_new(const char *url, int64_t ttl_sec, char *err, size_t errle
     rs->conn = c;
     pthread_once(&g_sha_once, sha_init);
     rs->scripts = g_scripts;
-    rs->n_scripts = SC_N;
+    rs->n_scripts = SV_RD_SC_N;
     rc = sv_redis_pipe_start(rs);
     if (rc < 0)
         goto out;

@@ -115,7 +115,16 @@ int sv_rd_owned_add(sv_store *st, const char *node, const char *run_id);
 int sv_rd_owned_del(sv_store *st, const char *node, const char *run_id);
 int sv_rd_owned_list(sv_store *st, const char *node, sv_strvec *runs);
 int sv_rd_owned_move(sv_store *st, const char *from, const char *to, const char *run_id);
-/* Those of store_redis_keep.c. */
+/* Those of store_redis_keep.c, and its listing script (one of the table
+ * store_redis.c loads on each connection, at SV_RD_SC_LIST). */
+int sv_rd_run_summaries_after(sv_store *st, const sv_run_pos *after, size_t max,
+                              sv_strvec *summaries, sv_run_pos **pos);
+extern const char sv_rd_lua_list[];
+/* The scripts of store_redis.c's table, by index. */
+enum { SV_RD_SC_CREATE, SV_RD_SC_STEP, SV_RD_SC_CANCEL, SV_RD_SC_LIST, SV_RD_SC_CLAIM, SV_RD_SC_N };
+/* Run script `which` of the table by EVALSHA (by EVAL when the server lost
+ * it) with argv after the digest (numkeys, keys, arguments); *r the reply. */
+int sv_rd_evalsha(sv_store *st, int which, int argc, const char *const *argv, redisReply **r);
 int sv_rd_run_retain(sv_store *st, const char *run_id, int64_t ttl_sec, int64_t *expires_ms);
 int sv_rd_run_expiry(sv_store *st, const char *run_id, int64_t *expires_ms);
 
