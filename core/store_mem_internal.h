@@ -49,6 +49,9 @@ struct mem {
     int64_t (*now_ms)(void *arg);
     void *clock_arg;
     int64_t ttl_ms;
+    /* Wall-clock ms minus the store's clock, read once: an expiry shows as
+     * the same wall-clock time however often it is asked for. */
+    int64_t wall_offset_ms;
     uint64_t hash_key[2];
     struct sv_htab runs;
     struct sv_link runs_exp;  /* oldest write first */

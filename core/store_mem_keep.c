@@ -12,11 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The wall-clock time of an expiry on the store's clock (read at `now`). */
-static int64_t wall_of(int64_t expires_ms, int64_t now)
+/* The wall-clock time of an expiry on the store's clock: by the offset read
+ * when the store was made, so the same expiry always reads the same. */
+static int64_t wall_of(const struct mem *m, int64_t expires_ms)
 {
-    int64_t left = expires_ms - now, wall = sv_now_ms();
-    return left > INT64_MAX - wall ? INT64_MAX : wall + left;
+    int64_t off = m->wall_offset_ms;
+    return off > 0 && expires_ms > INT64_MAX - off ? INT64_MAX : expires_ms + off;
 }
 
 /* The newest run older than `after` on runs_ord, or the sentinel.  The run
@@ -128,7 +129,7 @@ int sv_mem_run_retain(sv_store *st, const char *run_id, int64_t ttl_sec, int64_t
         sv_mem_keep_insert(m, r);
     }
     if (expires_ms)
-        *expires_ms = wall_of(r->expires_ms, now);
+        *expires_ms = wall_of(m, r->expires_ms);
 out:
     sv_mem_leave(m, &rp);
     return rc;
@@ -145,7 +146,7 @@ int sv_mem_run_expiry(sv_store *st, const char *run_id, int64_t *expires_ms)
     int64_t now = sv_mem_enter(m, &rp);
     struct run *r = sv_mem_run_find(m, run_id, now, &rp);
     if (r)
-        *expires_ms = wall_of(r->expires_ms, now);
+        *expires_ms = wall_of(m, r->expires_ms);
     else
         rc = -ENOENT;
     sv_mem_leave(m, &rp);

@@ -69,12 +69,16 @@
 #define SV_OLD_KEY_ARGS(id, n) (id), (n), (id), (n), (id), (n), (id), (n), (id), (n)
 
 /* Lua: `ms`, a run's keys' new TTL in ms after a write, the later of ttl
- * (seconds) and what the key has left (a retained run, store_redis_keep.c,
- * has more than the TTL left and keeps it), applied to the key. */
+ * (seconds) and what the key has left, applied to the key (a retained run,
+ * store_redis_keep.c, has more than the TTL left: its key keeps its expiry
+ * as it is, to the millisecond, and `ms` is what is left for the others). */
 #define SV_LUA_KEEP(key, ttl)                                                                      \
-    "local ms = math.max(redis.call('PTTL', " key "), " ttl " * 1000)\n"                           \
-    "ms = string.format('%.0f', ms)\n"                                                             \
-    "redis.call('PEXPIRE', " key ", ms)\n"
+    "local ms = redis.call('PTTL', " key ")\n"                                                     \
+    "if ms < " ttl " * 1000 then\n"                                                                \
+    "  ms = " ttl " * 1000\n"                                                                      \
+    "  redis.call('PEXPIRE', " key ", string.format('%.0f', ms))\n"                                \
+    "end\n"                                                                                        \
+    "ms = string.format('%.0f', ms)\n"
 
 /* KEYS: the run's two, sv:runs; ARGV: ttl, json, summary, created_us, prune
  * cutoff, id.  The old events deleted: an expired id starts with nothing of

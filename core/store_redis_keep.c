@@ -137,7 +137,8 @@ int sv_rd_run_summaries_after(sv_store *st, const sv_run_pos *after, size_t max,
 /*
  * KEYS: sv:{id}, sv:{id}:ev, the previous layout's five (sv:run:id ...),
  * sv:runs, sv:kept; ARGV: the TTL wanted (ms), the id.  Answers the TTL
- * the run has now (ms), never less than it had, or -2 when there is no run.
+ * the run has now (ms), never less than it had, and when it expires (unix
+ * ms, PEXPIRETIME: Redis 7; -1 before), or -2 when there is no run.
  * created_us comes from the index, or the hash (cu) for a run created more
  * than a TTL ago (the index prune took it out).
  */
@@ -155,7 +156,9 @@ static const char lua_retain[] =
     "local cu = redis.call('ZSCORE', KEYS[8], ARGV[2])\n"
     "if not cu and first == 1 then cu = redis.call('HGET', KEYS[1], 'cu') end\n"
     "if cu then redis.call('ZADD', KEYS[9], cu, ARGV[2]) end\n"
-    "return p\n";
+    "local at = redis.pcall('PEXPIRETIME', KEYS[first])\n"
+    "if type(at) ~= 'number' then at = -1 end\n"
+    "return {p, at}\n";
 
 /* ms left to an absolute wall-clock time. */
 static int64_t wall_after(long long left_ms)
@@ -175,36 +178,52 @@ int sv_rd_run_retain(sv_store *st, const char *run_id, int64_t ttl_sec, int64_t 
                            "sv:cancel:%b sv:sum:%b sv:runs sv:kept %lld %b",
                            lua_retain, run_id, n, run_id, n, run_id, n, run_id, n, run_id, n,
                            run_id, n, run_id, n, (long long)(ttl_sec * 1000), run_id, n);
-    if (rc == 0)
-        rc = r->type != REDIS_REPLY_INTEGER ? -EIO : r->integer == -2 ? -ENOENT : 0;
+    if (rc == 0 && r->type == REDIS_REPLY_INTEGER && r->integer == -2)
+        rc = -ENOENT;
+    else if (rc == 0 && (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+                         r->element[0]->type != REDIS_REPLY_INTEGER ||
+                         r->element[1]->type != REDIS_REPLY_INTEGER))
+        rc = -EIO;
+    /* The server's absolute expiry reads the same on every instance and at
+     * every ask; what is left added to our clock is the fallback. */
     if (rc == 0 && expires_ms)
-        *expires_ms = wall_after(r->integer);
+        *expires_ms = r->element[1]->integer > 0 ? r->element[1]->integer
+                                                 : wall_after(r->element[0]->integer);
     freeReplyObject(r);
     return rc;
 }
 
-/* PTTL of one key: 0 with *left, -ENOENT when it is not there. */
-static int pttl(sv_store *st, const char *fmt, const char *run_id, long long *left)
-{
-    redisReply *r = NULL;
-    int rc = sv_redis_call((struct sv_redis *)st, &r, fmt, run_id, strlen(run_id));
-    if (rc == 0)
-        rc = r->type != REDIS_REPLY_INTEGER ? -EIO : r->integer == -2 ? -ENOENT : 0;
-    if (rc == 0)
-        *left = r->integer < 0 ? (long long)INT64_MAX / 2 : r->integer;
-    freeReplyObject(r);
-    return rc;
-}
+/*
+ * KEYS: sv:{id}, sv:run:id (the previous layout).  When the run expires:
+ * {1, unix ms} by PEXPIRETIME (Redis 7), {0, ms left} by PTTL before, or -2
+ * when there is no run.
+ */
+static const char lua_expiry[] = "local k = KEYS[1]\n"
+                                 "if redis.call('EXISTS', k) == 0 then k = KEYS[2] end\n"
+                                 "local p = redis.call('PTTL', k)\n"
+                                 "if p == -2 then return -2 end\n"
+                                 "local at = redis.pcall('PEXPIRETIME', k)\n"
+                                 "if type(at) == 'number' and at > 0 then return {1, at} end\n"
+                                 "return {0, p}\n";
 
 int sv_rd_run_expiry(sv_store *st, const char *run_id, int64_t *expires_ms)
 {
-    long long left = 0;
+    redisReply *r = NULL;
     if (!st || !run_id || !expires_ms)
         return -EINVAL;
-    int rc = pttl(st, "PTTL sv:{%b}", run_id, &left);
-    if (rc == -ENOENT) /* a run of the previous layout? */
-        rc = pttl(st, "PTTL sv:run:%b", run_id, &left);
+    size_t n = strlen(run_id);
+    int rc = sv_redis_call((struct sv_redis *)st, &r, "EVAL %s 2 sv:{%b} sv:run:%b", lua_expiry,
+                           run_id, n, run_id, n);
+    if (rc == 0 && r->type == REDIS_REPLY_INTEGER && r->integer == -2)
+        rc = -ENOENT;
+    else if (rc == 0 && (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+                         r->element[0]->type != REDIS_REPLY_INTEGER ||
+                         r->element[1]->type != REDIS_REPLY_INTEGER))
+        rc = -EIO;
     if (rc == 0)
-        *expires_ms = wall_after(left);
+        *expires_ms = r->element[0]->integer       ? r->element[1]->integer
+                      : r->element[1]->integer < 0 ? INT64_MAX / 2
+                                                   : wall_after(r->element[1]->integer);
+    freeReplyObject(r);
     return rc;
 }
