@@ -341,7 +341,7 @@ void sv_api_retain(sv_api *api, const sv_req *req, const char *id, sv_resp *resp
     json_object_object_add(o, "run_id", json_object_new_string(id));
     json_object_object_add(o, "status", json_object_new_string(sv_run_status_name(st)));
     json_object_object_add(o, "ttl_sec",
-                           json_object_new_int64(left_ms > 0 ? (left_ms + 999) / 1000 : 0));
+                           json_object_new_int64(left_ms > 0 ? (left_ms + 500) / 1000 : 0));
     json_object_object_add(o, "expires_at", json_object_new_string(ts));
     retain_log(id, req, ttl, ts);
     sv_api_reply(resp, 200, o);

@@ -691,7 +691,10 @@ int sv_store_mem_new_clock(int64_t ttl_sec, int64_t (*now_ms)(void *arg), void *
     m->ttl_ms = ttl_sec > INT64_MAX / 1000 ? INT64_MAX : ttl_sec * 1000;
     m->now_ms = now_ms;
     m->clock_arg = arg;
-    m->wall_offset_ms = sv_now_ms() - now_ms(arg);
+    /* Between two reads of the store's clock, so a pause between them
+     * shifts it by half of it at most. */
+    int64_t before = now_ms(arg), wall = sv_now_ms();
+    m->wall_offset_ms = wall - before / 2 - now_ms(arg) / 2;
     sv_link_init(&m->runs_exp);
     sv_link_init(&m->runs_ord);
     sv_link_init(&m->runs_kept);
