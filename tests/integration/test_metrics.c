@@ -183,6 +183,17 @@ static void test_runs_histograms(void)
     th_resp_free(&r);
     CU_ASSERT(wait_run(d.port, ids[4], "cancelled"));
     CU_ASSERT(wait_sample(d.port, "sofiia_runs_waiting{on=\"timer\"}", 0, 5000));
+    /* A run's end is counted once stored, so a reader can see the run
+     * ended a moment before the count has it. */
+    CU_ASSERT(wait_sample(
+        d.port, "sofiia_run_duration_seconds_count{graph=\"test_wait\",status=\"cancelled\"}", 1,
+        5000));
+    CU_ASSERT(wait_sample(
+        d.port, "sofiia_run_duration_seconds_count{graph=\"test_chain\",status=\"succeeded\"}", 2,
+        5000));
+    CU_ASSERT(wait_sample(
+        d.port, "sofiia_run_duration_seconds_count{graph=\"test_chain\",status=\"failed\"}", 2,
+        5000));
 
     text = scrape(d.port);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
@@ -330,6 +341,7 @@ static void test_refused_plugins(void)
     free(so);
     CU_ASSERT(wait_refused(d.port, "fixme.so", "not_elf", 0));
     CU_ASSERT(wait_sample(d.port, "sofiia_plugins_refused{reason=\"not_elf\"}", 0, 5000));
+    CU_ASSERT(wait_sample(d.port, "sofiia_graphs_loaded", 2, 5000));
     text = scrape(d.port);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_EQUAL(sample(text, "sofiia_plugin_refusals_total{reason=\"not_elf\"}"), 2);
