@@ -77,9 +77,6 @@ for (const tpl of Object.keys(spec.paths))
     if (spec.paths[tpl][m]) operations.push(`${m.toUpperCase()} ${tpl}`);
 
 const exercised = new Map(); // "GET /v1/runs" -> Set of "200 application/json"
-// Operations of the agreed issue-11 shapes this daemon does not have yet
-// (answered "no such endpoint"): reported, not counted as drift.
-const missingFeatures = new Set();
 
 function routeOf(path) {
   const p = path.split('?')[0];
@@ -307,14 +304,13 @@ after(async () => {
   for (const p of procs.reverse()) await stop(p);
   if (!process.env.SV_TEST_KEEP) rmSync(tmp, { recursive: true, force: true });
   // Drift: every operation the description has was exercised.
-  const never = operations.filter((o) => !exercised.has(o) && !missingFeatures.has(o));
+  const never = operations.filter((o) => !exercised.has(o));
   for (const o of operations) {
     const documented = spec.paths[o.split(' ')[1]][o.split(' ')[0].toLowerCase()].responses;
     const seen = new Set([...(exercised.get(o) || [])].map((s) => s.split(' ')[0]));
     const unseen = Object.keys(documented).filter((s) => !seen.has(s));
     if (unseen.length) console.log(`${o}: documented statuses not exercised here: ${unseen.join(', ')}`);
   }
-  for (const o of missingFeatures) console.log(`${o}: not implemented by this daemon yet (agreed shape, issue 11)`);
   assert.deepEqual(never, [], `documented operations never exercised: ${never.join(', ')}`);
 });
 
@@ -493,13 +489,10 @@ for (const store of stores) {
       assert.ok(all.runs.length >= 3);
       const page = await ok('GET', '/v1/runs?limit=1&status=succeeded&graph=release_check&workspace_id=ws_ops', {}, { status: 200 });
       assert.equal(page.runs.length, 1);
-      if (!('next' in page)) {
-        missingFeatures.add('GET /v1/runs (next, cursor)');
-      } else {
-        assert.equal(typeof page.next, 'string');
-        const p2 = await ok('GET', `/v1/runs?limit=1&status=succeeded&graph=release_check&workspace_id=ws_ops&cursor=${encodeURIComponent(page.next)}`, {}, { status: 200 });
-        assert.notEqual(p2.runs[0]?.run_id, page.runs[0].run_id);
-      }
+      assert.equal(typeof page.next, 'string');
+      const p2 = await ok('GET', `/v1/runs?limit=1&status=succeeded&graph=release_check&workspace_id=ws_ops&cursor=${encodeURIComponent(page.next)}`, {}, { status: 200 });
+      assert.notEqual(p2.runs[0]?.run_id, page.runs[0].run_id);
+      assert.equal(all.next, null); // fewer runs than the default limit: the last page
       const none = await ok('GET', '/v1/runs', { key: CI_KEY }, { status: 200 });
       assert.deepEqual(none.runs, []);
       const bad = await ok('GET', '/v1/runs?cursor=%21not-a-cursor', {}, { status: 400, code: 'invalid_request' });
@@ -585,12 +578,7 @@ for (const store of stores) {
 
     await t.test('keeping a run (retain)', async () => {
       const WEEK = 604800; // longer than RUN_TTL_SEC (a day)
-      const probe = await req('POST', `/v1/runs/${runs.pass}/retain`, { body: { ttl_sec: WEEK } });
-      if (probe.status === 404 && JSON.parse(probe.text).error.code === 'not_found') {
-        missingFeatures.add('POST /v1/runs/{run_id}/retain');
-        return;
-      }
-      const kept = check('POST', `/v1/runs/${runs.pass}/retain`, probe, { status: 200 });
+      const kept = await ok('POST', `/v1/runs/${runs.pass}/retain`, { body: { ttl_sec: WEEK } }, { status: 200 });
       assert.ok(kept.ttl_sec > WEEK - 60 && kept.ttl_sec <= WEEK, JSON.stringify(kept));
       // Never shortened: an hour leaves the week.
       const again = await ok('POST', `/v1/runs/${runs.pass}/retain`, { body: { ttl_sec: 3600 } }, { status: 200 });
@@ -662,8 +650,7 @@ for (const store of stores) {
         await ok('GET', `/v1/runs/${runs.pass}/events`, {}, { status: 503 });
         await ok('GET', `/v1/runs/${runs.pass}/events`, { headers: SSE }, { status: 503 });
         await ok('GET', '/v1/events', { headers: SSE }, { status: 503 });
-        if (!missingFeatures.has('POST /v1/runs/{run_id}/retain'))
-          await ok('POST', `/v1/runs/${runs.pass}/retain`, { body: { ttl_sec: 60 } }, { status: 503 });
+        await ok('POST', `/v1/runs/${runs.pass}/retain`, { body: { ttl_sec: 60 } }, { status: 503 });
       });
     } else {
       await t.test('no graph loaded: 503 not_ready (a second daemon, no key)', async () => {
