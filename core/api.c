@@ -666,17 +666,20 @@ const char *sv_api_str(json_object *o, const char *key)
     return str_of(o, key);
 }
 
+/* The process answers: nothing else is asked (load balancers, HEALTHCHECK). */
+static void healthz(sv_resp *resp)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "status", json_object_new_string("ok"));
+    reply(resp, 200, o);
+}
+
 void sv_api_handle_metrics(void *app, const sv_req *req, sv_resp *resp)
 {
     const char *m = req->method, *p = req->path;
     int get = strcmp(m, "GET") == 0;
-    if (strcmp(p, "/healthz") == 0) {
-        if (!get)
-            return method_not_allowed(resp, "GET");
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "status", json_object_new_string("ok"));
-        return reply(resp, 200, o);
-    }
+    if (strcmp(p, "/healthz") == 0)
+        return get ? healthz(resp) : method_not_allowed(resp, "GET");
     if (strcmp(p, "/metrics") == 0)
         return get ? get_metrics(app, resp) : method_not_allowed(resp, "GET");
     char msg[200];
@@ -710,13 +713,8 @@ void sv_api_handle(void *app, const sv_req *req, sv_resp *resp)
     const char *m = req->method, *p = req->path, *tail = NULL;
     char id[160];
     int get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
-    if (strcmp(p, "/healthz") == 0) {
-        if (!get)
-            return method_not_allowed(resp, "GET");
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "status", json_object_new_string("ok"));
-        return reply(resp, 200, o);
-    }
+    if (strcmp(p, "/healthz") == 0)
+        return get ? healthz(resp) : method_not_allowed(resp, "GET");
     if (strcmp(p, "/ui") == 0 || strncmp(p, "/ui/", 4) == 0)
         return sv_ui_serve(api->cfg->ui_dir, req, resp);
     if (strcmp(p, "/metrics") == 0)

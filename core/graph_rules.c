@@ -1,6 +1,7 @@
 /* graph_rules.c - the checks of the graph contract; see graph_rules.h. */
 #include "graph_rules.h"
 #include "schema.h"
+#include "reason.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,21 +17,6 @@
 #define SV_GRAPH_SIZE_1_0 (offsetof(sv_graph, on_cancel) + sizeof(void (*)(void)))
 /* ... and of a 1.1 one, which a plugin declaring minor >= 1 must have. */
 #define SV_GRAPH_SIZE_1_1 (offsetof(sv_graph, deadline) + sizeof(sv_deadline))
-
-static int reason(char *why, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int reason(char *why, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    return -EINVAL;
-}
 
 int sv_rule_name(const char *s, size_t max)
 {
@@ -67,8 +53,8 @@ static int env_name(const char *s)
 int sv_rule_abi(const sv_graph *g, char *why, size_t len)
 {
     if (g->abi_major != SV_ABI_MAJOR || g->abi_minor > SV_ABI_MINOR)
-        return reason(why, len, "built for SDK ABI %u.%u; this daemon runs ABI %d.0 to %d.%d",
-                      g->abi_major, g->abi_minor, SV_ABI_MAJOR, SV_ABI_MAJOR, SV_ABI_MINOR);
+        return sv_reason(why, len, "built for SDK ABI %u.%u; this daemon runs ABI %d.0 to %d.%d",
+                         g->abi_major, g->abi_minor, SV_ABI_MAJOR, SV_ABI_MAJOR, SV_ABI_MINOR);
     return 0;
 }
 
@@ -197,27 +183,27 @@ static int check_setting(const sv_graph *g, const sv_setting *s, uint32_t i, cha
     char sub[256];
     json_object *v = NULL;
     if (!sv_rule_name(s->name, 64))
-        return reason(why, len, "graph %s: setting #%u needs a name of 1-64 chars of [a-z0-9_]",
-                      g->name, i);
+        return sv_reason(why, len, "graph %s: setting #%u needs a name of 1-64 chars of [a-z0-9_]",
+                         g->name, i);
     if (s->type < SV_SETTING_INT || s->type > SV_SETTING_STRING)
-        return reason(why, len, "graph %s: setting %s: type %d is not one of SV_SETTING_*", g->name,
-                      s->name, s->type);
+        return sv_reason(why, len, "graph %s: setting %s: type %d is not one of SV_SETTING_*",
+                         g->name, s->name, s->type);
     if (s->type != SV_SETTING_BOOL &&
         (!isfinite(s->min) || !isfinite(s->max) || s->min > s->max ||
          (s->type != SV_SETTING_NUMBER && (s->min != floor(s->min) || s->max != floor(s->max))) ||
          (s->type == SV_SETTING_STRING && s->min < 0)))
-        return reason(why, len, "graph %s: setting %s: bad range %g..%g", g->name, s->name, s->min,
-                      s->max);
+        return sv_reason(why, len, "graph %s: setting %s: bad range %g..%g", g->name, s->name,
+                         s->min, s->max);
     if (s->env && !env_name(s->env))
-        return reason(
+        return sv_reason(
             why, len,
             "graph %s: setting %s: env \"%.130s\" is not a variable name ([A-Z][A-Z0-9_]*)",
             g->name, s->name, s->env);
     if (!s->def && s->type != SV_SETTING_STRING)
-        return reason(why, len, "graph %s: setting %s: no default", g->name, s->name);
+        return sv_reason(why, len, "graph %s: setting %s: no default", g->name, s->name);
     if (sv_rule_setting_value(s, s->def ? s->def : "", &v, sub, sizeof sub) < 0)
-        return reason(why, len, "graph %s: setting %s: default \"%.100s\": %s", g->name, s->name,
-                      s->def ? s->def : "", sub);
+        return sv_reason(why, len, "graph %s: setting %s: default \"%.100s\": %s", g->name, s->name,
+                         s->def ? s->def : "", sub);
     json_object_put(v);
     return 0;
 }
@@ -227,46 +213,47 @@ static int check_settings(const sv_graph *g, char *why, size_t len)
     uint32_t n;
     const sv_setting *set = sv_rule_settings(g, &n);
     if (n > SV_RULE_MAX_SETTINGS || (n > 0 && !set))
-        return reason(why, len, "graph %s: needs 0..%d settings in a table", g->name,
-                      SV_RULE_MAX_SETTINGS);
+        return sv_reason(why, len, "graph %s: needs 0..%d settings in a table", g->name,
+                         SV_RULE_MAX_SETTINGS);
     for (uint32_t i = 0; i < n; i++) {
         int rc = check_setting(g, &set[i], i, why, len);
         if (rc < 0)
             return rc;
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(set[j].name, set[i].name) == 0)
-                return reason(why, len, "graph %s: setting %s is declared twice", g->name,
-                              set[i].name);
+                return sv_reason(why, len, "graph %s: setting %s is declared twice", g->name,
+                                 set[i].name);
     }
     sv_deadline d = sv_rule_deadline(g);
     if (d.default_sec && d.max_sec && d.max_sec < d.default_sec)
-        return reason(why, len, "graph %s: deadline: max_sec %u is below default_sec %u", g->name,
-                      d.max_sec, d.default_sec);
+        return sv_reason(why, len, "graph %s: deadline: max_sec %u is below default_sec %u",
+                         g->name, d.max_sec, d.default_sec);
     return 0;
 }
 
 int sv_rule_descriptor(const sv_graph *g, char *why, size_t len)
 {
     if (g->size < SV_GRAPH_SIZE_1_0)
-        return reason(why, len, "descriptor size %u is smaller than ABI %d.0's %zu", g->size,
-                      SV_ABI_MAJOR, (size_t)SV_GRAPH_SIZE_1_0);
+        return sv_reason(why, len, "descriptor size %u is smaller than ABI %d.0's %zu", g->size,
+                         SV_ABI_MAJOR, (size_t)SV_GRAPH_SIZE_1_0);
     if (g->abi_minor >= 1 && g->size < SV_GRAPH_SIZE_1_1)
-        return reason(why, len, "descriptor size %u is smaller than ABI %d.1's %zu", g->size,
-                      SV_ABI_MAJOR, (size_t)SV_GRAPH_SIZE_1_1);
+        return sv_reason(why, len, "descriptor size %u is smaller than ABI %d.1's %zu", g->size,
+                         SV_ABI_MAJOR, (size_t)SV_GRAPH_SIZE_1_1);
     if (!sv_rule_name(g->name, 64))
-        return reason(why, len, "graph name must be 1-64 chars of [a-z0-9_]");
+        return sv_reason(why, len, "graph name must be 1-64 chars of [a-z0-9_]");
     if (!g->version || !*g->version)
-        return reason(why, len, "graph %s: version is empty", g->name);
+        return sv_reason(why, len, "graph %s: version is empty", g->name);
     if (!g->nodes || g->n_nodes == 0 || g->n_nodes > 1024)
-        return reason(why, len, "graph %s: needs 1..1024 nodes", g->name);
+        return sv_reason(why, len, "graph %s: needs 1..1024 nodes", g->name);
     for (uint32_t i = 0; i < g->n_nodes; i++) {
         const sv_node *n = &g->nodes[i];
         if (!sv_rule_name(n->name, 64) || !n->run)
-            return reason(why, len, "graph %s: node #%u needs a [a-z0-9_] name and a function",
-                          g->name, i);
+            return sv_reason(why, len, "graph %s: node #%u needs a [a-z0-9_] name and a function",
+                             g->name, i);
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(g->nodes[j].name, n->name) == 0)
-                return reason(why, len, "graph %s: node \"%s\" is defined twice", g->name, n->name);
+                return sv_reason(why, len, "graph %s: node \"%s\" is defined twice", g->name,
+                                 n->name);
     }
     for (uint32_t i = 0; i < g->n_nodes; i++) {
         const char *next = g->nodes[i].next;
@@ -274,17 +261,17 @@ int sv_rule_descriptor(const sv_graph *g, char *why, size_t len)
         for (uint32_t j = 0; next && j < g->n_nodes; j++)
             found |= strcmp(g->nodes[j].name, next) == 0;
         if (!found)
-            return reason(why, len, "graph %s: node \"%s\" continues to unknown node \"%s\"",
-                          g->name, g->nodes[i].name, next);
+            return sv_reason(why, len, "graph %s: node \"%s\" continues to unknown node \"%s\"",
+                             g->name, g->nodes[i].name, next);
     }
     int entry_ok = 0;
     for (uint32_t i = 0; g->entry && i < g->n_nodes; i++)
         entry_ok |= strcmp(g->nodes[i].name, g->entry) == 0;
     if (!entry_ok)
-        return reason(why, len, "graph %s: entry node \"%s\" is not one of its nodes", g->name,
-                      g->entry ? g->entry : "(null)");
+        return sv_reason(why, len, "graph %s: entry node \"%s\" is not one of its nodes", g->name,
+                         g->entry ? g->entry : "(null)");
     if (!g->input_schema)
-        return reason(why, len, "graph %s: input_schema is missing", g->name);
+        return sv_reason(why, len, "graph %s: input_schema is missing", g->name);
     return check_settings(g, why, len);
 }
 
@@ -313,12 +300,12 @@ int sv_rule_schema(const sv_graph *g, json_object **out, char *why, size_t len)
     int rc = 0;
     json_object *schema = json_tokener_parse_verbose(g->input_schema, &jerr), *t = NULL;
     if (!schema) {
-        rc = reason(why, len, "graph %s: input_schema is not JSON: %s", g->name,
-                    json_tokener_error_desc(jerr));
+        rc = sv_reason(why, len, "graph %s: input_schema is not JSON: %s", g->name,
+                       json_tokener_error_desc(jerr));
         goto out;
     }
     if (sv_schema_check(schema, swhy, sizeof swhy) < 0) {
-        rc = reason(why, len, "graph %s: input_schema: %s", g->name, swhy);
+        rc = sv_reason(why, len, "graph %s: input_schema: %s", g->name, swhy);
         goto out;
     }
     sv_deadline d = sv_rule_deadline(g);
@@ -327,10 +314,11 @@ int sv_rule_schema(const sv_graph *g, json_object **out, char *why, size_t len)
         const char *type =
             json_object_object_get_ex(p, "type", &t) ? json_object_get_string(t) : "";
         if (!p || (strcmp(type, "number") != 0 && strcmp(type, "integer") != 0))
-            rc = reason(why, len,
-                        "graph %s: deadline.input \"%.100s\" is not an integer or number property "
-                        "of input_schema",
-                        g->name, d.input);
+            rc = sv_reason(
+                why, len,
+                "graph %s: deadline.input \"%.100s\" is not an integer or number property "
+                "of input_schema",
+                g->name, d.input);
     }
 out:
     if (rc < 0) {

@@ -1,5 +1,6 @@
 /* plugin_file.c - see plugin_file.h. */
 #include "plugin_file.h"
+#include "reason.h"
 #include "util.h"
 
 #include <errno.h>
@@ -11,22 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int reason(char *why, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int reason(char *why, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-    /* one line, whatever dlerror() said */
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    return -EINVAL;
-}
 
 static int in_my_groups(gid_t gid)
 {
@@ -45,15 +30,15 @@ int sv_registry_check_mode(const struct stat *st, char *why, size_t len)
 {
     unsigned mode = (unsigned)st->st_mode & 07777;
     if (st->st_mode & S_IWOTH) {
-        reason(why, len, "writable by every user (mode %04o): anyone could plant code; chmod o-w",
-               mode);
+        sv_reason(why, len,
+                  "writable by every user (mode %04o): anyone could plant code; chmod o-w", mode);
         return -EPERM;
     }
     if ((st->st_mode & S_IWGRP) && !in_my_groups(st->st_gid)) {
-        reason(why, len,
-               "writable by group %u, which this process is not in (mode %04o): its members "
-               "could plant code; chmod g-w, or chgrp to the daemon's group",
-               (unsigned)st->st_gid, mode);
+        sv_reason(why, len,
+                  "writable by group %u, which this process is not in (mode %04o): its members "
+                  "could plant code; chmod g-w, or chgrp to the daemon's group",
+                  (unsigned)st->st_gid, mode);
         return -EPERM;
     }
     return 0;
@@ -74,18 +59,18 @@ int sv_plugin_copy(const char *src, const char *dir, char **out, char *why, size
                  base) < 0) {
         dst = NULL;
         rc = -ENOMEM;
-        reason(why, len, "out of memory");
+        sv_reason(why, len, "out of memory");
         goto out;
     }
     in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
-        rc = reason(why, len, "cannot open: %s", strerror(errno));
+        rc = sv_reason(why, len, "cannot open: %s", strerror(errno));
         goto out;
     }
     /* the mode of what was opened, not of what the path names a moment later */
     struct stat st;
     if (fstat(in, &st) < 0) {
-        rc = reason(why, len, "cannot stat: %s", strerror(errno));
+        rc = sv_reason(why, len, "cannot stat: %s", strerror(errno));
         goto out;
     }
     if ((rc = sv_registry_check_mode(&st, why, len)) < 0) {
@@ -94,7 +79,7 @@ int sv_plugin_copy(const char *src, const char *dir, char **out, char *why, size
     }
     outfd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
     if (outfd < 0) {
-        rc = reason(why, len, "cannot create private copy %s: %s", dst, strerror(errno));
+        rc = sv_reason(why, len, "cannot create private copy %s: %s", dst, strerror(errno));
         goto out;
     }
     char buf[65536];
@@ -104,13 +89,13 @@ int sv_plugin_copy(const char *src, const char *dir, char **out, char *why, size
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = reason(why, len, "read failed: %s", strerror(errno));
+            rc = sv_reason(why, len, "read failed: %s", strerror(errno));
             goto out;
         }
         if (n == 0)
             break;
         if (total == 0 && (n < 4 || memcmp(buf, "\177ELF", 4) != 0)) {
-            rc = reason(why, len, "not a shared object (no ELF header)");
+            rc = sv_reason(why, len, "not a shared object (no ELF header)");
             *code = SV_REFUSAL_NOT_ELF;
             goto out;
         }
@@ -120,14 +105,14 @@ int sv_plugin_copy(const char *src, const char *dir, char **out, char *why, size
             if (w < 0 && errno == EINTR)
                 continue;
             if (w < 0) {
-                rc = reason(why, len, "cannot write private copy: %s", strerror(errno));
+                rc = sv_reason(why, len, "cannot write private copy: %s", strerror(errno));
                 goto out;
             }
             off += w;
         }
     }
     if (total == 0) {
-        rc = reason(why, len, "empty file");
+        rc = sv_reason(why, len, "empty file");
         *code = SV_REFUSAL_NOT_ELF;
         goto out;
     }

@@ -5,6 +5,7 @@
 #include "graph_settings.h"
 #include "log.h"
 #include "util.h"
+#include "reason.h"
 
 #include <dirent.h>
 #include <stddef.h>
@@ -71,22 +72,6 @@ const char *sv_refusal_name(sv_refusal r)
     return (unsigned)r < SV_REFUSAL_COUNT ? refusal_names[r] : "?";
 }
 
-static int reason(char *why, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int reason(char *why, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-    /* one line, whatever dlerror() said */
-    for (char *p = why; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
-    return -EINVAL;
-}
-
 const sv_node *sv_graph_ent_node(const sv_graph_ent *e, const char *name)
 {
     if (!name)
@@ -148,7 +133,7 @@ static int load_file(const char *path, const char *copy_dir, const sv_host *host
     sv_graph_ent *e = calloc(1, sizeof *e);
     if (!e || !(e->path = strdup(path))) {
         rc = -ENOMEM;
-        reason(why, len, "out of memory");
+        sv_reason(why, len, "out of memory");
         goto out;
     }
     atomic_init(&e->refs, 1);
@@ -160,13 +145,13 @@ static int load_file(const char *path, const char *copy_dir, const sv_host *host
     e->dl = dlopen(e->copy, RTLD_NOW | RTLD_LOCAL);
     if (!e->dl) {
         const char *d = dlerror();
-        rc = reason(why, len, "dlopen failed: %s", d ? d : "unknown error");
+        rc = sv_reason(why, len, "dlopen failed: %s", d ? d : "unknown error");
         goto out;
     }
     const sv_graph *g = dlsym(e->dl, SV_GRAPH_SYMBOL);
     *code = SV_REFUSAL_NO_DESCRIPTOR;
     if (!g) {
-        rc = reason(why, len, "no %s symbol: not a sofiia graph plugin", SV_GRAPH_SYMBOL);
+        rc = sv_reason(why, len, "no %s symbol: not a sofiia graph plugin", SV_GRAPH_SYMBOL);
         goto out;
     }
     /* The version fields come first and are read before anything else: a
@@ -194,7 +179,7 @@ static int load_file(const char *path, const char *copy_dir, const sv_host *host
     if (g->init) {
         int irc = g->init(&e->host);
         if (irc != 0) {
-            rc = reason(why, len, "graph %s: init() returned %d", g->name, irc);
+            rc = sv_reason(why, len, "graph %s: init() returned %d", g->name, irc);
             goto out;
         }
     }

@@ -160,6 +160,18 @@ static const char lua_retain[] =
     "if type(at) ~= 'number' then at = -1 end\n"
     "return {p, at}\n";
 
+/* A script's answer of {a, b} (integers), or -2 for no run: 0, -ENOENT or
+ * -EIO. */
+static int pair_reply(const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == -2)
+        return -ENOENT;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER)
+        return -EIO;
+    return 0;
+}
+
 /* ms left to an absolute wall-clock time. */
 static int64_t wall_after(long long left_ms)
 {
@@ -178,12 +190,8 @@ int sv_rd_run_retain(sv_store *st, const char *run_id, int64_t ttl_sec, int64_t 
                            "sv:cancel:%b sv:sum:%b sv:runs sv:kept %lld %b",
                            lua_retain, run_id, n, run_id, n, run_id, n, run_id, n, run_id, n,
                            run_id, n, run_id, n, (long long)(ttl_sec * 1000), run_id, n);
-    if (rc == 0 && r->type == REDIS_REPLY_INTEGER && r->integer == -2)
-        rc = -ENOENT;
-    else if (rc == 0 && (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-                         r->element[0]->type != REDIS_REPLY_INTEGER ||
-                         r->element[1]->type != REDIS_REPLY_INTEGER))
-        rc = -EIO;
+    if (rc == 0)
+        rc = pair_reply(r);
     /* The server's absolute expiry reads the same on every instance and at
      * every ask; what is left added to our clock is the fallback. */
     if (rc == 0 && expires_ms)
@@ -214,12 +222,8 @@ int sv_rd_run_expiry(sv_store *st, const char *run_id, int64_t *expires_ms)
     size_t n = strlen(run_id);
     int rc = sv_redis_call((struct sv_redis *)st, &r, "EVAL %s 2 sv:{%b} sv:run:%b", lua_expiry,
                            run_id, n, run_id, n);
-    if (rc == 0 && r->type == REDIS_REPLY_INTEGER && r->integer == -2)
-        rc = -ENOENT;
-    else if (rc == 0 && (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-                         r->element[0]->type != REDIS_REPLY_INTEGER ||
-                         r->element[1]->type != REDIS_REPLY_INTEGER))
-        rc = -EIO;
+    if (rc == 0)
+        rc = pair_reply(r);
     if (rc == 0)
         *expires_ms = r->element[0]->integer       ? r->element[1]->integer
                       : r->element[1]->integer < 0 ? INT64_MAX / 2
