@@ -161,8 +161,8 @@ static const char lua_upgrade[] =
                               "redis.call('PEXPIRE', KEYS[7], ms)\n"
                               "return 1\n";
 /* The scripts sent by EVALSHA, with their digests (made at start-up). */
-static const char *const g_scripts[SV_RD_SC_N] = {lua_create, lua_step, lua_cancel, sv_rd_lua_list,
-                                                  lua_claim};
+static const char *const g_scripts[SV_RD_SC_N] = {lua_create,     lua_step,  lua_cancel,
+                                                  sv_rd_lua_list, lua_claim, sv_rd_lua_expiry};
 static char g_sha[SV_RD_SC_N][41];
 static pthread_once_t g_sha_once = PTHREAD_ONCE_INIT;
 

@@ -120,8 +120,18 @@ int sv_rd_owned_move(sv_store *st, const char *from, const char *to, const char 
 int sv_rd_run_summaries_after(sv_store *st, const sv_run_pos *after, size_t max,
                               sv_strvec *summaries, sv_run_pos **pos);
 extern const char sv_rd_lua_list[];
+/* ... and its expiry script (at SV_RD_SC_EXPIRY), run on every view of a run. */
+extern const char sv_rd_lua_expiry[];
 /* The scripts of store_redis.c's table, by index. */
-enum { SV_RD_SC_CREATE, SV_RD_SC_STEP, SV_RD_SC_CANCEL, SV_RD_SC_LIST, SV_RD_SC_CLAIM, SV_RD_SC_N };
+enum {
+    SV_RD_SC_CREATE,
+    SV_RD_SC_STEP,
+    SV_RD_SC_CANCEL,
+    SV_RD_SC_LIST,
+    SV_RD_SC_CLAIM,
+    SV_RD_SC_EXPIRY,
+    SV_RD_SC_N
+};
 /* Run script `which` of the table by EVALSHA (by EVAL when the server lost
  * it) with argv after the digest (numkeys, keys, arguments); *r the reply. */
 int sv_rd_evalsha(sv_store *st, int which, int argc, const char *const *argv, redisReply **r);

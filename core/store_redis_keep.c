@@ -206,22 +206,26 @@ int sv_rd_run_retain(sv_store *st, const char *run_id, int64_t ttl_sec, int64_t 
  * {1, unix ms} by PEXPIRETIME (Redis 7), {0, ms left} by PTTL before, or -2
  * when there is no run.
  */
-static const char lua_expiry[] = "local k = KEYS[1]\n"
-                                 "if redis.call('EXISTS', k) == 0 then k = KEYS[2] end\n"
-                                 "local p = redis.call('PTTL', k)\n"
-                                 "if p == -2 then return -2 end\n"
-                                 "local at = redis.pcall('PEXPIRETIME', k)\n"
-                                 "if type(at) == 'number' and at > 0 then return {1, at} end\n"
-                                 "return {0, p}\n";
+const char sv_rd_lua_expiry[] = "local k = KEYS[1]\n"
+                                "if redis.call('EXISTS', k) == 0 then k = KEYS[2] end\n"
+                                "local p = redis.call('PTTL', k)\n"
+                                "if p == -2 then return -2 end\n"
+                                "local at = redis.pcall('PEXPIRETIME', k)\n"
+                                "if type(at) == 'number' and at > 0 then return {1, at} end\n"
+                                "return {0, p}\n";
 
 int sv_rd_run_expiry(sv_store *st, const char *run_id, int64_t *expires_ms)
 {
     redisReply *r = NULL;
     if (!st || !run_id || !expires_ms)
         return -EINVAL;
-    size_t n = strlen(run_id);
-    int rc = sv_redis_call((struct sv_redis *)st, &r, "EVAL %s 2 sv:{%b} sv:run:%b", lua_expiry,
-                           run_id, n, run_id, n);
+    char k1[96], k2[96];
+    /* By digest: a view of a run asks this every time. */
+    if ((size_t)snprintf(k1, sizeof k1, "sv:{%s}", run_id) >= sizeof k1 ||
+        (size_t)snprintf(k2, sizeof k2, "sv:run:%s", run_id) >= sizeof k2)
+        return -EINVAL;
+    const char *argv[] = {"2", k1, k2};
+    int rc = sv_rd_evalsha(st, SV_RD_SC_EXPIRY, 3, argv, &r);
     if (rc == 0)
         rc = pair_reply(r);
     if (rc == 0)
