@@ -1,7 +1,7 @@
 /* store_contract.c - see store_contract.h.  Moved here from test_store_mem.c
  * with the backend's own checks (counts through its hook) put behind
  * sv_store_backend, so both backends pass the same assertions. */
-#include "store_contract.h"
+#include "store_contract_internal.h"
 
 #include <CUnit/CUnit.h>
 #include <errno.h>
@@ -11,9 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#define TTL_SEC 10
-#define EVENT_CAP 1000
-
 static const sv_store_backend *g_be;
 
 void sv_store_contract_use(const sv_store_backend *backend)
@@ -21,7 +18,12 @@ void sv_store_contract_use(const sv_store_backend *backend)
     g_be = backend;
 }
 
-static sv_store *new_store(int64_t ttl_sec)
+const sv_store_backend *sv_sc_backend(void)
+{
+    return g_be;
+}
+
+sv_store *sv_sc_new_store(int64_t ttl_sec)
 {
     CU_ASSERT_PTR_NOT_NULL_FATAL(g_be);
     sv_store *st = g_be->make(ttl_sec);
@@ -29,7 +31,7 @@ static sv_store *new_store(int64_t ttl_sec)
     return st;
 }
 
-static void run_id(char buf[40], unsigned i)
+void sv_sc_run_id(char buf[40], unsigned i)
 {
     snprintf(buf, 40, "gr_%032x", i);
 }
@@ -88,7 +90,7 @@ static int summaries_are(const sv_strvec *v, const char *const *want, size_t n)
 
 static void test_create_get_put(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     char *json = NULL;
 
     CU_ASSERT_STRING_EQUAL(st->ops->name, g_be->name);
@@ -116,7 +118,7 @@ static void test_create_get_put(void)
  * look at it between nodes). */
 static void test_put_reads_cancel_flag(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     int flag = -1;
     CU_ASSERT_EQUAL(st->ops->run_create(st, "gr_c", "{}", "{}", 100), 0);
     CU_ASSERT_EQUAL(st->ops->run_put(st, "gr_c", "{\"v\":1}", NULL, &flag), 0);
@@ -135,7 +137,7 @@ static void test_put_reads_cancel_flag(void)
 
 static void test_unknown_run(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     char *json = (char *)"untouched";
     sv_strvec ev = {(char **)1, 7};
     uint64_t dropped = 7;
@@ -170,7 +172,7 @@ static void test_unknown_run(void)
 
 static void test_null_arguments(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     const sv_store_ops *o = st->ops;
     char *s = NULL;
     sv_strvec v = {0};
@@ -228,7 +230,7 @@ static void test_null_arguments(void)
 
 static void test_event_cap_and_dropped(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     sv_strvec ev = {0};
     uint64_t dropped = 99;
     char buf[32];
@@ -261,7 +263,7 @@ static void test_event_cap_and_dropped(void)
 /* Many wraps of a small ring, then a cap raised and lowered between calls. */
 static void test_event_ring_wrap_and_cap_change(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     sv_strvec ev = {0};
     uint64_t dropped;
     char buf[32];
@@ -304,7 +306,7 @@ static void test_event_ring_wrap_and_cap_change(void)
 
 static void test_summaries_order_and_max(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     sv_strvec sums = {0};
     char buf[128];
     /* created_us out of insertion order, with ties.  A tie lists the later
@@ -347,7 +349,7 @@ static void test_summaries_order_and_max(void)
  * places the page; runs created after a page's position do not show in it. */
 static void test_summaries_after(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     sv_strvec sums = {0};
     sv_run_pos *pos = NULL, at;
     char buf[128];
@@ -431,7 +433,7 @@ static int64_t wall_ms(void)
  * expiry itself is tested per backend.) */
 static void test_retain(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     char buf[128];
     int64_t e0 = 0, e1 = 0, e2 = 0, e3 = 0, t = wall_ms();
     const char *ev[] = {"e1"};
@@ -485,7 +487,7 @@ static void test_retain(void)
  * replaced either way, and no other call writes a summary. */
 static void test_summary_put(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     sv_strvec sums = {0};
     char b[128], q[128], r[128], s[128];
     const char *want[2] = {summary(b, "gr_b", "queued"), summary(q, "gr_a", "queued")};
@@ -533,7 +535,7 @@ static void test_summary_put(void)
 
 static void test_idem_claim(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     char *held = (char *)"untouched";
 
     CU_ASSERT_EQUAL(st->ops->idem_claim(st, "ws1:key", "gr_first", &held), 0);
@@ -565,7 +567,7 @@ static void test_idem_claim(void)
 
 static void test_queue_fifo(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     char *id = (char *)"untouched";
     size_t q = 9;
 
@@ -597,167 +599,12 @@ static void test_queue_fifo(void)
     st->ops->destroy(st);
 }
 
-/* ---- concurrency ---- */
-
-#define N_THREADS 4
-#define OPS_PER_THREAD 10000
-#define RUNS_PER_THREAD (OPS_PER_THREAD / 10)
-#define SHARED_KEYS 100
-
-struct worker {
-    sv_store *st;
-    int t;
-    int errors;
-    unsigned events[RUNS_PER_THREAD];
-    unsigned claims_won;
-    unsigned pushed, popped;
-};
-
-static void *worker_main(void *arg)
-{
-    struct worker *w = arg;
-    sv_store *st = w->st;
-    char id[40], key[40], json[64];
-    unsigned created = 0;
-
-    for (unsigned i = 0; i < OPS_PER_THREAD; i++) {
-        unsigned own = created ? (i * 7919u) % created : 0;
-        run_id(id, (unsigned)w->t << 24 | own);
-        char *s = NULL;
-        int rc = 0, flag = 0;
-        switch (i % 10) {
-        case 0:
-            run_id(id, (unsigned)w->t << 24 | created);
-            snprintf(json, sizeof json, "{\"t\":%d,\"i\":%u}", w->t, i);
-            rc = st->ops->run_create(st, id, json, json, (int64_t)i);
-            created++;
-            break;
-        case 1:
-        case 2:
-        case 3:
-            rc = st->ops->event_append(st, id, "{\"type\":\"node_start\"}", EVENT_CAP);
-            if (rc == 0)
-                w->events[own]++;
-            break;
-        case 4:
-            /* Every other put keeps the summary. */
-            rc = st->ops->run_put(st, id, "{\"status\":\"running\"}",
-                                  i % 20 == 4 ? "{\"status\":\"running\"}" : NULL, NULL);
-            break;
-        case 5:
-            rc = st->ops->run_get(st, id, &s);
-            free(s);
-            break;
-        case 6:
-            rc = st->ops->cancel_set(st, id);
-            if (rc == 0)
-                rc = st->ops->cancel_get(st, id, &flag);
-            if (rc == 0 && flag != 1)
-                rc = -EPROTO;
-            break;
-        case 7:
-            /* Every thread races for the same keys: one winner each. */
-            snprintf(key, sizeof key, "shared:%u", (i / 10) % SHARED_KEYS);
-            snprintf(json, sizeof json, "t%d", w->t);
-            rc = st->ops->idem_claim(st, key, json, &s);
-            if (rc == 0)
-                w->claims_won++;
-            else if (rc == -EEXIST && s && s[0] == 't')
-                rc = 0;
-            free(s);
-            break;
-        case 8:
-            snprintf(json, sizeof json, "q%d:%u", w->t, i);
-            rc = st->ops->queue_push(st, json);
-            if (rc == 0)
-                w->pushed++;
-            break;
-        case 9:
-            rc = st->ops->queue_pop(st, &s);
-            if (rc == 0)
-                w->popped++;
-            else if (rc == -ENOENT)
-                rc = 0;
-            free(s);
-            break;
-        }
-        if (rc != 0)
-            w->errors++;
-    }
-    return NULL;
-}
-
-static void test_concurrent_mixed_ops(void)
-{
-    sv_store *st = new_store(3600);
-    struct worker w[N_THREADS];
-    pthread_t th[N_THREADS];
-    size_t total_events = 0, pushed = 0, popped = 0, won = 0;
-
-    memset(w, 0, sizeof w);
-    for (int t = 0; t < N_THREADS; t++) {
-        w[t].st = st;
-        w[t].t = t;
-        CU_ASSERT_FATAL(pthread_create(&th[t], NULL, worker_main, &w[t]) == 0);
-    }
-    for (int t = 0; t < N_THREADS; t++)
-        pthread_join(th[t], NULL);
-
-    for (int t = 0; t < N_THREADS; t++) {
-        CU_ASSERT_EQUAL(w[t].errors, 0);
-        won += w[t].claims_won;
-        pushed += w[t].pushed;
-        popped += w[t].popped;
-        /* Each run holds exactly the events its thread appended. */
-        int events_match = 1;
-        for (unsigned r = 0; r < RUNS_PER_THREAD; r++) {
-            char id[40];
-            sv_strvec ev = {0};
-            uint64_t dropped = 1;
-            run_id(id, (unsigned)t << 24 | r);
-            events_match &= st->ops->events_get(st, id, &ev, &dropped) == 0 &&
-                            ev.n == w[t].events[r] && dropped == 0;
-            total_events += ev.n;
-            sv_strvec_free(&ev);
-        }
-        CU_ASSERT(events_match);
-    }
-    CU_ASSERT_EQUAL(won, SHARED_KEYS);
-
-    size_t runs, events, claims, queued;
-    CU_ASSERT_EQUAL(g_be->counts(st, &runs, &events, &claims, &queued), 0);
-    CU_ASSERT_EQUAL(runs, N_THREADS * RUNS_PER_THREAD);
-    CU_ASSERT_EQUAL(events, total_events);
-    CU_ASSERT_EQUAL(claims, SHARED_KEYS);
-    CU_ASSERT_EQUAL(queued, pushed - popped);
-
-    sv_strvec sums = {0};
-    CU_ASSERT_EQUAL(st->ops->run_summaries(st, SIZE_MAX, &sums), 0);
-    CU_ASSERT_EQUAL(sums.n, N_THREADS * RUNS_PER_THREAD);
-    /* Each is the create's or the put's, whole. */
-    int whole = 1;
-    for (size_t i = 0; i < sums.n; i++)
-        whole &= strncmp(sums.v[i], "{\"t\":", 5) == 0 ||
-                 strcmp(sums.v[i], "{\"status\":\"running\"}") == 0;
-    CU_ASSERT(whole);
-    sv_strvec_free(&sums);
-
-    size_t drained = 0;
-    char *s;
-    while (st->ops->queue_pop(st, &s) == 0) {
-        drained++;
-        free(s);
-    }
-    CU_ASSERT_EQUAL(drained, pushed - popped);
-    st->ops->destroy(st);
-}
-
 /* A node's writes as one step (sv_store_step, the backend's run_step when
  * it has one): events in order under the cap, record and summary replaced
  * when given, the cancel flag read; a posted step lands before the next. */
 static void test_step(void)
 {
-    sv_store *st = new_store(TTL_SEC);
+    sv_store *st = sv_sc_new_store(TTL_SEC);
     const char *ev[] = {"e1", "e2", "e3"};
     char *rec = NULL;
     sv_strvec v = {0}, sums = {0};
@@ -809,7 +656,7 @@ const sv_cu_test sv_store_contract_tests[] = {
     {"retain: later, never earlier, kept through writes", test_retain},
     {"idempotency claim and release", test_idem_claim},
     {"queue FIFO", test_queue_fifo},
-    {"4 threads x 10000 mixed ops", test_concurrent_mixed_ops},
+    {"4 threads x 10000 mixed ops", sv_sc_test_concurrent_mixed_ops},
 };
 const size_t sv_store_contract_n_tests =
     sizeof sv_store_contract_tests / sizeof sv_store_contract_tests[0];
